@@ -1,0 +1,1 @@
+//! Tessera JOSE core (work in progress).

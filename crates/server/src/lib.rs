@@ -1,0 +1,1 @@
+//! Tessera token service (work in progress).
