@@ -50,7 +50,7 @@ start() {
     fi
     dir=$(mktemp -d "${TMPDIR:-/tmp}/tessera-pg.XXXXXX")
     # Leave nothing behind if any step below fails.
-    trap 'as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' ERR
+    trap 'as_owner "$bindir/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true; rm -rf "$dir"' EXIT
     chmod 0700 "$dir"
     [[ $EUID -eq 0 ]] && chown postgres: "$dir"
     # The role's password: random, kept only in this private directory and in the printed URL.
@@ -85,7 +85,7 @@ CREATE ROLE tessera LOGIN PASSWORD :'pw';
 CREATE DATABASE tessera OWNER tessera;
 SQL
     echo "$port" | as_owner bash -c "cat > '$dir/port'"
-    trap - ERR
+    trap - EXIT
     echo "TESSERA_PG_DIR='$dir'"
     echo "TESSERA_TEST_DATABASE_URL='postgres://tessera:$password@127.0.0.1:$port/tessera'"
     echo "export TESSERA_PG_DIR TESSERA_TEST_DATABASE_URL"
