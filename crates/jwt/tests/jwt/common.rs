@@ -1,0 +1,28 @@
+//! Shared helpers.
+
+use tessera_jwt::{Algorithm, Key};
+
+/// A fixed "now" for tests: 2023-11-14T22:13:20Z.
+pub(crate) const NOW: u64 = 1_700_000_000;
+
+pub(crate) const SECRET_64: &[u8] =
+    b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+/// A signing key for `alg`: HMAC from a fixed secret, others freshly generated.
+pub(crate) fn signing_key(alg: Algorithm) -> Key {
+    if alg.is_hmac() {
+        Key::hmac(alg, SECRET_64).expect("hmac key")
+    } else {
+        Key::generate(alg).expect("generate")
+    }
+}
+
+/// The verifying half of `key`: the same key for HMAC, the public key otherwise.
+pub(crate) fn verifying_key(key: &Key) -> Key {
+    if key.algorithm().is_hmac() {
+        key.clone()
+    } else {
+        let pem = key.to_public_pem().expect("public pem");
+        Key::from_pem(key.algorithm(), pem.as_bytes()).expect("public key")
+    }
+}

@@ -1,0 +1,5 @@
+//! Integration tests of tessera-jwt: known-answer vectors, hostile inputs, keys, properties.
+
+mod common;
+mod keys;
+mod roundtrip;
