@@ -1,0 +1,182 @@
+//! Our request-body extractor: JSON or form-encoded, answered in DRF's error format.
+//!
+//! axum's `Json` rejects with plain-text bodies; DRF answers malformed JSON, arrays and unknown
+//! media types with JSON (reference §2.2). [`Input`] reproduces that: it reads at most
+//! `max_body_size` bytes (413 beyond), accepts `application/json` and
+//! `application/x-www-form-urlencoded`, treats an empty body as an empty object (so missing fields
+//! are reported per field) and answers anything else with 415.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use serde_json::{Map, Value};
+
+use crate::error::{ApiError, FIELD_BLANK, FIELD_NOT_STRING, FIELD_NULL, FIELD_REQUIRED};
+use crate::state::AppState;
+
+/// A request body decoded to a JSON object.
+#[derive(Debug, Default)]
+pub struct Input(pub Map<String, Value>);
+
+impl FromRequest<AppState> for Input {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let limit = state.settings.max_body_size;
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+        // Refuse early when the client announces a body that is too large.
+        if let Some(len) = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            && len > limit as u64
+        {
+            return Err(ApiError::PayloadTooLarge(limit));
+        }
+        let body: Body = req.into_body();
+        let bytes = axum::body::to_bytes(body, limit)
+            .await
+            .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+        parse_body(content_type.as_deref(), &bytes).map(Input)
+    }
+}
+
+/// Decodes `bytes` according to `content_type` (see the module documentation).
+pub fn parse_body(
+    content_type: Option<&str>,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let media_type = content_type
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    match media_type.as_str() {
+        "application/json" => {
+            let value: Value =
+                serde_json::from_slice(bytes).map_err(|e| ApiError::Parse(e.to_string()))?;
+            match value {
+                Value::Object(map) => Ok(map),
+                other => Err(ApiError::NonField(format!(
+                    "Invalid data. Expected a dictionary, but got {}.",
+                    python_type_name(&other)
+                ))),
+            }
+        }
+        "application/x-www-form-urlencoded" => {
+            let pairs: Vec<(String, String)> =
+                serde_urlencoded::from_bytes(bytes).map_err(|e| ApiError::Parse(e.to_string()))?;
+            // Django's QueryDict returns the last value of a repeated key.
+            let mut map = Map::new();
+            for (k, v) in pairs {
+                map.insert(k, Value::String(v));
+            }
+            Ok(map)
+        }
+        _ => Err(ApiError::UnsupportedMediaType(
+            content_type.unwrap_or_default().to_owned(),
+        )),
+    }
+}
+
+/// The name DRF's message uses for the type of a JSON value (Python's type names).
+fn python_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
+/// Reads a DRF `CharField`: required, not null, not blank, strings and numbers accepted
+/// (numbers are coerced to their text), lists, objects and booleans refused.
+pub fn char_field(
+    map: &Map<String, Value>,
+    name: &str,
+    trim: bool,
+) -> Result<String, &'static str> {
+    let text = match map.get(name) {
+        None => return Err(FIELD_REQUIRED),
+        Some(Value::Null) => return Err(FIELD_NULL),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        Some(_) => return Err(FIELD_NOT_STRING),
+    };
+    let text = if trim { text.trim().to_owned() } else { text };
+    if text.is_empty() {
+        return Err(FIELD_BLANK);
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn empty_body_is_an_empty_object_whatever_the_type() {
+        assert!(parse_body(None, b"").unwrap().is_empty());
+        assert!(parse_body(Some("text/plain"), b"  ").unwrap().is_empty());
+    }
+
+    #[test]
+    fn json_with_charset_and_form_bodies_parse() {
+        let m = parse_body(Some("application/json; charset=utf-8"), br#"{"a":"b"}"#).unwrap();
+        assert_eq!(m["a"], "b");
+        let m = parse_body(
+            Some("application/x-www-form-urlencoded"),
+            b"username=al%20ice&password=x&password=y",
+        )
+        .unwrap();
+        assert_eq!(m["username"], "al ice");
+        assert_eq!(m["password"], "y");
+    }
+
+    #[test]
+    fn non_objects_and_unknown_types_are_refused() {
+        assert!(matches!(
+            parse_body(Some("application/json"), b"[1]"),
+            Err(ApiError::NonField(m)) if m == "Invalid data. Expected a dictionary, but got list."
+        ));
+        assert!(matches!(
+            parse_body(Some("application/json"), b"{"),
+            Err(ApiError::Parse(_))
+        ));
+        assert!(matches!(
+            parse_body(Some("text/plain"), b"hi"),
+            Err(ApiError::UnsupportedMediaType(t)) if t == "text/plain"
+        ));
+    }
+
+    #[test]
+    fn char_field_follows_drf() {
+        let m = json!({"s":"  x ","n":12,"f":1.5,"b":true,"l":["x"],"o":{},"z":null,"e":"  "});
+        let m = m.as_object().unwrap();
+        assert_eq!(char_field(m, "s", true).unwrap(), "x");
+        assert_eq!(char_field(m, "s", false).unwrap(), "  x ");
+        assert_eq!(char_field(m, "n", true).unwrap(), "12");
+        assert_eq!(char_field(m, "f", true).unwrap(), "1.5");
+        assert_eq!(char_field(m, "b", true), Err(FIELD_NOT_STRING));
+        assert_eq!(char_field(m, "l", true), Err(FIELD_NOT_STRING));
+        assert_eq!(char_field(m, "o", true), Err(FIELD_NOT_STRING));
+        assert_eq!(char_field(m, "z", true), Err(FIELD_NULL));
+        assert_eq!(char_field(m, "e", true), Err(FIELD_BLANK));
+        assert_eq!(char_field(m, "missing", true), Err(FIELD_REQUIRED));
+    }
+}

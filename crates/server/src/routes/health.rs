@@ -1,0 +1,29 @@
+//! `GET /healthz` (liveness) and `GET /readyz` (readiness: the database answers).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::json;
+
+use super::ok;
+use crate::error::json_response;
+use crate::state::AppState;
+
+/// Always 200 while the process serves requests.
+pub async fn healthz() -> Response {
+    ok(&json!({ "status": "ok" }))
+}
+
+/// 200 when the database answers (keys are loaded before the listener exists), else 503.
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => ok(&json!({ "status": "ready" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check failed");
+            json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &json!({ "status": "unavailable", "detail": "database unreachable" }),
+            )
+        }
+    }
+}

@@ -1,0 +1,29 @@
+//! `GET /api/me/`: the authenticated user.
+
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::ok;
+use crate::auth::Authenticated;
+use crate::error::ApiError;
+
+/// `{"id","username","email","is_staff","is_superuser","last_login"}`; `last_login` is RFC 3339
+/// UTC (DRF's `DateTimeField` style) or `null`.
+pub async fn me(auth: Authenticated) -> Result<Response, ApiError> {
+    let user = &auth.user;
+    let last_login = user.last_login.map_or(Value::Null, |t| rfc3339(t).into());
+    Ok(ok(&json!({
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "is_staff": user.is_staff,
+        "is_superuser": user.is_superuser,
+        "last_login": last_login,
+    })))
+}
+
+fn rfc3339(secs: i64) -> String {
+    let t =
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0));
+    humantime::format_rfc3339_seconds(t).to_string()
+}

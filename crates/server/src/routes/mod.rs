@@ -1,0 +1,72 @@
+//! HTTP handlers: thin — parse the input, call `sessions`/the store, render the answer.
+
+pub mod blacklist;
+pub mod health;
+pub mod jwks;
+pub mod logout_all;
+pub mod me;
+pub mod refresh;
+pub mod token;
+pub mod verify;
+
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use crate::error::{ApiError, FieldErrors, json_response};
+use crate::input::{Input, char_field};
+
+/// `Allow` of the token endpoints (reference §2.2).
+pub const TOKEN_ALLOW: &str = "POST, OPTIONS";
+/// `Allow` of the authenticated GET endpoints.
+pub const GET_ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// 200 with a compact JSON body.
+pub(crate) fn ok(body: &Value) -> Response {
+    json_response(StatusCode::OK, body)
+}
+
+/// Reads DRF `CharField`s in declaration order; all errors are reported together.
+pub(crate) fn fields<const N: usize>(
+    input: &Input,
+    names: [&'static str; N],
+    trim: [bool; N],
+) -> Result<[String; N], ApiError> {
+    let mut errors = FieldErrors::default();
+    let mut values: [String; N] = std::array::from_fn(|_| String::new());
+    for (i, name) in names.iter().enumerate() {
+        match char_field(&input.0, name, trim[i]) {
+            Ok(v) => values[i] = v,
+            Err(msg) => errors.push(name, msg),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(ApiError::Fields(errors))
+    }
+}
+
+/// DRF's `OPTIONS` metadata for a token view, trimmed to what clients use.
+pub(crate) fn metadata(name: &str, description: &str, post_fields: &[&str]) -> Response {
+    let mut actions = Map::new();
+    for field in post_fields {
+        let label = {
+            let mut c = field.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        };
+        actions.insert(
+            (*field).to_owned(),
+            json!({"type":"string","required":true,"read_only":false,"label":label}),
+        );
+    }
+    ok(&json!({
+        "name": name,
+        "description": description,
+        "renders": ["application/json"],
+        "parses": ["application/json", "application/x-www-form-urlencoded"],
+        "actions": {"POST": actions},
+    }))
+}

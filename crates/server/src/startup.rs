@@ -1,0 +1,327 @@
+//! Building and running the service. Build and run are separate (zero-to-production):
+//! [`Application::build`] opens the store, loads keys and binds the listener (port 0 in tests),
+//! [`Application::port`] tells which port, [`Application::run_until_stopped`] serves.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::error::{ApiError, json_response};
+use crate::keys::{KeyError, Keys};
+use crate::password::{PasswordError, Passwords};
+use crate::routes::{self, GET_ALLOW, TOKEN_ALLOW};
+use crate::state::AppState;
+use crate::store::{Store, StoreError};
+use crate::tokens::Tokens;
+use crate::users::UserAdmin;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StartupError {
+    /// Data directory or listener.
+    #[error("{0}")]
+    Io(String),
+    /// Database.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Keys.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// Password parameters.
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+}
+
+/// Creates the data directory (mode 0700) when the defaults need it: the SQLite file or a
+/// generated signing key lives there.
+pub fn prepare_data_dir(settings: &Settings) -> Result<(), StartupError> {
+    let needed = settings.database_url.is_none()
+        || (settings.signing_key.is_none() && settings.signing_key_file.is_none());
+    if !needed || settings.data_dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(&settings.data_dir).map_err(|e| {
+        StartupError::Io(format!(
+            "creating data directory {}: {e}",
+            settings.data_dir.display()
+        ))
+    })
+}
+
+/// Opens the store named by the settings and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+    prepare_data_dir(settings)?;
+    let store = match &settings.database_url {
+        Some(url) => Store::connect(url).await?,
+        None => Store::open_sqlite_file(&settings.default_database_path()).await?,
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// Everything the CLI's `user` commands need, from the same settings the server uses.
+pub async fn open_user_admin(settings: &Settings) -> Result<UserAdmin, StartupError> {
+    let store = open_store(settings).await?;
+    let passwords = Passwords::from_settings(settings)?;
+    Ok(UserAdmin::new(
+        store,
+        passwords,
+        Clock::system(),
+        settings.trim_credentials,
+    ))
+}
+
+/// A built, bound, not yet serving application.
+pub struct Application {
+    listener: TcpListener,
+    address: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Builds with the system clock.
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// Builds with the given clock (tests pass a manual one).
+    pub async fn build_with_clock(
+        settings: Settings,
+        clock: Clock,
+    ) -> Result<Application, StartupError> {
+        let store = open_store(&settings).await?;
+        let keys = Keys::load(&settings)?;
+        let passwords = Passwords::from_settings(&settings)?;
+        let tokens = Tokens::new(&settings, keys);
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|e| StartupError::Io(format!("binding {}: {e}", settings.listen)))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| StartupError::Io(e.to_string()))?;
+        let state = AppState {
+            settings: Arc::new(settings),
+            store,
+            tokens: Arc::new(tokens),
+            passwords,
+            clock,
+        };
+        Ok(Application {
+            listener,
+            address,
+            state,
+        })
+    }
+
+    /// The bound port (the real one when `listen` asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.address.port()
+    }
+
+    /// The bound address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// The shared state (store, tokens, clock).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let pruner = tokio::spawn(prune_loop(self.state.clone()));
+        tracing::info!(address = %self.address, "listening");
+        let app = router(self.state.clone());
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        pruner.abort();
+        self.state.store.close().await;
+        result
+    }
+}
+
+/// Deletes expired families at start and then every `prune_interval`.
+async fn prune_loop(state: AppState) {
+    let mut tick = tokio::time::interval(state.settings.prune_interval);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match state.store.prune(state.clock.now()).await {
+            Ok(r) if r.families + r.tokens > 0 => {
+                tracing::info!(
+                    families = r.families,
+                    tokens = r.tokens,
+                    "pruned expired sessions"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "pruning failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}
+
+/// The routes, testable without a socket.
+pub fn router(state: AppState) -> Router {
+    let token_view = |handler: MethodRouter<AppState>| with_allow(handler, TOKEN_ALLOW);
+    let mut app = Router::new();
+    app = both(
+        app,
+        "/api/token/",
+        token_view(post(routes::token::obtain).options(routes::token::options)),
+    );
+    app = both(
+        app,
+        "/api/token/refresh/",
+        token_view(post(routes::refresh::refresh).options(routes::refresh::options)),
+    );
+    app = both(
+        app,
+        "/api/token/verify/",
+        token_view(post(routes::verify::verify).options(routes::verify::options)),
+    );
+    app = both(
+        app,
+        "/api/token/blacklist/",
+        token_view(post(routes::blacklist::blacklist).options(routes::blacklist::options)),
+    );
+    app = both(
+        app,
+        "/api/token/logout-all/",
+        token_view(post(routes::logout_all::logout_all).options(routes::logout_all::options)),
+    );
+    app = both(
+        app,
+        "/api/me/",
+        with_allow(get(routes::me::me).options(options_get), GET_ALLOW),
+    );
+    app = app
+        .route(
+            "/.well-known/jwks.json",
+            with_allow(get(routes::jwks::jwks).options(options_get), GET_ALLOW),
+        )
+        .route(
+            "/healthz",
+            with_allow(get(routes::health::healthz), GET_ALLOW),
+        )
+        .route(
+            "/readyz",
+            with_allow(get(routes::health::readyz), GET_ALLOW),
+        );
+    app.fallback(|| async { ApiError::NotFound })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            www_authenticate,
+        ))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .with_state(state)
+}
+
+/// Registers `path` and `path` without its trailing slash (clients hard-code both; Django would
+/// answer the slashless POST with a 301 that clients re-send as GET).
+fn both(
+    router: Router<AppState>,
+    path: &'static str,
+    method_router: MethodRouter<AppState>,
+) -> Router<AppState> {
+    router
+        .route(path, method_router.clone())
+        .route(path.trim_end_matches('/'), method_router)
+}
+
+/// Adds the DRF-style 405 JSON answer and an `Allow` header to every response of a route.
+fn with_allow(
+    method_router: MethodRouter<AppState>,
+    allow: &'static str,
+) -> MethodRouter<AppState> {
+    method_router
+        .fallback(move |method: Method| async move { ApiError::MethodNotAllowed(method, allow) })
+        .layer(middleware::map_response(
+            move |mut response: Response| async move {
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static(allow));
+                response
+            },
+        ))
+}
+
+async fn options_get() -> Response {
+    json_response(StatusCode::OK, &serde_json::json!({}))
+}
+
+/// Every 401 carries `WWW-Authenticate: <first auth_header_types entry> realm="api"`
+/// (reference §2.2; RFC 6750 §3).
+async fn www_authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    if response.status() == StatusCode::UNAUTHORIZED
+        && !response.headers().contains_key(header::WWW_AUTHENTICATE)
+    {
+        let scheme = state
+            .settings
+            .auth_header_types
+            .first()
+            .map_or("Bearer", String::as_str);
+        if let Ok(value) = HeaderValue::from_str(&format!("{scheme} realm=\"api\"")) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+    }
+    response
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    ApiError::Internal("handler panicked".into()).into_response()
+}

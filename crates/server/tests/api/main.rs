@@ -1,0 +1,9 @@
+//! The token service over real HTTP: one test binary, one module per concern.
+
+// Test modules share `pub` helpers inside this private test crate; nothing here is public API.
+#![allow(unreachable_pub)]
+
+mod helpers;
+
+mod auth;
+mod obtain;
