@@ -1,0 +1,8 @@
+//! Integration tests for the `tessera` binary: each test runs the built executable in a fresh
+//! temporary directory and checks its stdout, stderr, exit status and the files it writes.
+
+mod decode;
+mod encode;
+mod keys;
+mod util;
+mod verify;
