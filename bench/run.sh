@@ -166,6 +166,8 @@ wrk_run() {
     local out="$RAW/$server.$scenario"
     log "$server $scenario: ${dur}s at $conns connections, $threads wrk threads"
     rss_reset
+    # The machine's load when the scenario starts: on a shared machine, the honest caveat.
+    cut -d' ' -f1 /proc/loadavg > "$out.load"
     env "$@" BENCH_OUT="$out.json" BENCH_THREADS="$threads" \
         wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 30s -s "$LIB/$script" "http://$addr" \
         > "$out.wrk.txt" 2>&1
@@ -293,6 +295,23 @@ if [[ $BUILD == 1 ]]; then
             cargo bench --bench argon2id -- --noplot) > "$WORK/argon2-cost.log" 2>&1
         cp "$ROOT/target/bench-argon2/criterion/argon2id/verify/new/estimates.json" \
             "$RAW/argon2id-verify.estimates.json"
+    fi
+    if has "$SERVERS" tessera && { has "$SCENARIOS" me-eddsa || has "$SCENARIOS" me-es256; }; then
+        # The Criterion figure each asymmetric /api/me/ is held to: the signature verify alone,
+        # from bench/crypto-backends (aws-lc-rs, Tessera's backend), run for just those two.
+        log "criterion: EdDSA and ES256 verify (bench/crypto-backends, aws-lc-rs)"
+        (cd "$BENCH_DIR/crypto-backends" && cargo bench --bench backends -- \
+            '^(EdDSA|ES256) verify/aws-lc-rs$' --warm-up-time 1 --measurement-time 3 --noplot) \
+            > "$WORK/crypto-verify.log" 2>&1
+        python3 - "$BENCH_DIR/crypto-backends/target/criterion" "$RAW/verify-cost.json" <<'PY'
+import json, sys
+base, out = sys.argv[1], sys.argv[2]
+cost = {}
+for alg, group in (("eddsa", "EdDSA verify"), ("es256", "ES256 verify")):
+    with open(f"{base}/{group}/aws-lc-rs/new/estimates.json") as f:
+        cost[alg] = json.load(f)["median"]["point_estimate"] / 1000  # ns -> µs
+json.dump(cost, open(out, "w"))
+PY
     fi
     if has "$SERVERS" django; then
         if [[ ! -x "$VENV/bin/gunicorn" ]]; then

@@ -55,15 +55,16 @@ def scenario_result(raw, server, name):
     # count of status > 399 (every path ends in "/", so no 3xx is expected; run.sh checks one
     # request of each scenario for a 200 before it starts).
     bad_status = r["non2xx"] if r["non2xx"] is not None else e["status"]
+    lat = {k: (v / 1000 if r["requests"] else None) for k, v in r["latency_us"].items()}
     out = {
         "requests": r["requests"],
         "seconds": round(secs, 2),
         "rps": round(r["requests"] / secs, 1),
-        "p50_ms": r["latency_us"]["p50"] / 1000,
-        "p90_ms": r["latency_us"]["p90"] / 1000,
-        "p99_ms": r["latency_us"]["p99"] / 1000,
-        "p999_ms": r["latency_us"]["p999"] / 1000,
-        "max_ms": r["latency_us"]["max"] / 1000,
+        "p50_ms": lat["p50"],
+        "p90_ms": lat["p90"],
+        "p99_ms": lat["p99"],
+        "p999_ms": lat["p999"],
+        "max_ms": lat["max"],
         "errors": socket_errors + bad_status,
         "errors_detail": {**e, "non2xx": bad_status},
     }
@@ -72,6 +73,11 @@ def scenario_result(raw, server, name):
             out["peak_rss_mib"] = round(int(f.read().strip() or 0) / 1024, 1)
     except OSError:
         out["peak_rss_mib"] = None
+    try:
+        with open(os.path.join(raw, f"{server}.{name}.load")) as f:
+            out["loadavg_1m_at_start"] = float(f.read().strip())
+    except (OSError, ValueError):
+        out["loadavg_1m_at_start"] = None
     return out
 
 
@@ -188,17 +194,24 @@ def write_markdown(results, path):
                  f"load generator {m.get('wrk', 'wrk')}, {m.get('wrk_threads')} threads, "
                  f"{m.get('concurrency')} connections, {m.get('duration_s')} s per scenario, "
                  f"{m.get('users')} users. **The load generator runs on the same "
-                 f"{m.get('cores', '?')} cores as the server under test**; each server runs alone.")
+                 f"{m.get('cores', '?')} cores as the server under test**; each server runs alone. "
+                 "`load` is the machine's 1-minute load average when the scenario started "
+                 "(others' work on the shared machine counts in it).")
     lines += ["", "### Per scenario", "",
-              "| scenario | server | req/s | p50 ms | p99 ms | errors | peak RSS MiB |",
-              "|---|---|---:|---:|---:|---:|---:|"]
+              "| scenario | server | req/s | p50 ms | p99 ms | errors | peak RSS MiB | load |",
+              "|---|---|---:|---:|---:|---:|---:|---:|"]
     for name, title in SCENARIOS:
         for server in SERVERS:
             r = results["servers"].get(server, {}).get("scenarios", {}).get(name)
             if not r:
                 continue
-            lines.append(f"| {title} | {LABEL[server]} | {r['rps']:,.0f} | {r['p50_ms']:.2f} | "
-                         f"{r['p99_ms']:.2f} | {r['errors']} | {fmt(r['peak_rss_mib'], '.1f')} |")
+            none = f"none within {r['seconds']:.0f} s"
+            p50 = none if r["p50_ms"] is None else f"{r['p50_ms']:.2f}"
+            p99 = none if r["p99_ms"] is None else f"{r['p99_ms']:.2f}"
+            rps = f"{r['rps']:,.0f}" if r["rps"] >= 100 else f"{r['rps']:.1f}"
+            lines.append(f"| {title} | {LABEL[server]} | {rps} | {p50} | "
+                         f"{p99} | {r['errors']} | {fmt(r['peak_rss_mib'], '.1f')} | "
+                         f"{fmt(r.get('loadavg_1m_at_start'), '.1f')} |")
     lines += ["", "### Ratios (requests/s)", "",
               "| scenario | Tessera / ceiling | Tessera / simplejwt |", "|---|---:|---:|"]
     for name, title in SCENARIOS:
