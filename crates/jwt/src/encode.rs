@@ -28,7 +28,7 @@ pub fn encode<C: Serialize + ?Sized>(key: &Key, claims: &C) -> Result<String, Er
     base64url::encode_into(header.as_bytes(), &mut token);
     token.push('.');
     base64url::encode_into(&payload, &mut token);
-    let signature = key.sign(token.as_bytes())?;
+    let signature = key.signature(token.as_bytes())?;
     token.push('.');
     base64url::encode_into(signature.as_slice(), &mut token);
     Ok(token)

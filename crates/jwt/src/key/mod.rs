@@ -218,8 +218,18 @@ impl Key {
         Ok(pem_encode("PUBLIC KEY", der))
     }
 
+    /// The JWS Signature (RFC 7515 §5.1) over a JWS Signing Input (`header.payload`, still
+    /// base64url-encoded) with this key's algorithm. Low-level: [`encode`](crate::encode)
+    /// builds whole tokens.
+    pub fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>, Error> {
+        if !self.can_sign() {
+            return Err(Error::invalid_key("a public key cannot sign"));
+        }
+        self.signature(signing_input).map(|s| s.as_slice().to_vec())
+    }
+
     /// Signs `msg` with this key's own algorithm.
-    pub(crate) fn sign(&self, msg: &[u8]) -> Result<Signature, Error> {
+    pub(crate) fn signature(&self, msg: &[u8]) -> Result<Signature, Error> {
         Ok(match self.material() {
             Material::Hmac(k) => {
                 let mut tag = [0u8; hmac::MAX_TAG_LEN];
@@ -232,8 +242,11 @@ impl Key {
         })
     }
 
-    /// Verifies `sig` over `msg` with this key's own algorithm.
-    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+    /// Whether `signature` is a valid JWS Signature over `signing_input` with this key's own
+    /// algorithm (never the token's). Low-level: [`decode`](crate::decode) also validates the
+    /// token's format and claims.
+    pub fn verify(&self, signing_input: &[u8], signature: &[u8]) -> bool {
+        let (msg, sig) = (signing_input, signature);
         match self.material() {
             Material::Hmac(k) => k.verify(msg, sig),
             Material::Rsa(k) => k.verify(msg, sig),

@@ -8,6 +8,14 @@ pub(crate) const NOW: u64 = 1_700_000_000;
 pub(crate) const SECRET_64: &[u8] =
     b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+/// Reads a fixture from tests/data.
+pub(crate) fn data(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
+
 /// A signing key for `alg`: HMAC from a fixed secret, others freshly generated.
 pub(crate) fn signing_key(alg: Algorithm) -> Key {
     if alg.is_hmac() {
