@@ -16,7 +16,7 @@ CONCURRENCY=64
 THREADS=2
 USERS=64
 SERVERS="hello,tessera,django"
-SCENARIOS="me,me-eddsa,me-es256,verify,verify-size,refresh,login,me-during-login,rss256,ready"
+SCENARIOS="me,me-eddsa,me-es256,verify,verify-size,refresh,login,me-during-login,rss256,sweep,scale,ready"
 BUILD=1
 WORK=""
 RESULTS_JSON="$BENCH_DIR/results.json"
@@ -243,6 +243,15 @@ common_scenarios() {
         wrk_run "$server" rss256 "$addr" get_bearer.lua 256 "$THREADS" "$DURATION" \
             BENCH_TOKENS="$tokens" BENCH_PATH=/api/me/
     fi
+    if has "$SCENARIOS" sweep; then
+        # How latency and throughput grow with concurrency: /api/me/ at 1 and 16 connections
+        # (64 is `me`, 256 is `rss256`).
+        local c
+        for c in 1 16; do
+            wrk_run "$server" "me-c$c" "$addr" get_bearer.lua "$c" "$(( c < THREADS ? c : THREADS ))" \
+                "$DURATION" BENCH_TOKENS="$tokens" BENCH_PATH=/api/me/
+        done
+    fi
 }
 
 # Sessions minted by logging in before the scenarios: one access token per user, and the
@@ -335,7 +344,7 @@ if has "$SERVERS" hello; then
     python3 "$LIB/bigtoken.py" <(echo hello-bench-secret-hello-bench-secret) 250 "$USERS" \
         > "$WORK/hello.tokens"
     SCENARIOS_SAVED="$SCENARIOS"
-    SCENARIOS="$(echo "$SCENARIOS" | tr ',' '\n' | grep -xE 'me|verify|rss256' | paste -sd, -)"
+    SCENARIOS="$(echo "$SCENARIOS" | tr ',' '\n' | grep -xE 'me|verify|rss256|sweep' | paste -sd, -)"
     common_scenarios hello "$HELLO_ADDR" "$WORK/hello.tokens" "" ""
     SCENARIOS="$SCENARIOS_SAVED"
     stop_server
@@ -395,11 +404,35 @@ if has "$SERVERS" tessera; then
         fi
     done
 
-    if has "$SCENARIOS" ready; then
+    tessera_ready() { # NAME
         log "tessera readiness with the existing data dir ($READY_RUNS starts)"
         env TESSERA_LISTEN="$TESSERA_ADDR" TESSERA_ALGORITHM=HS256 TESSERA_SIGNING_KEY_FILE="$HS_KEY" \
             python3 "$LIB/ready.py" "$TESSERA_ADDR" "$READY_RUNS" -- "$TESSERA_BIN" serve \
-            > "$RAW/tessera.ready.json"
+            > "$RAW/tessera.$1.json"
+    }
+    has "$SCENARIOS" ready && tessera_ready ready
+
+    if has "$SCENARIOS" scale; then
+        # How costs grow with users and sessions: the same scenarios against a store grown to
+        # 100,000 users and 100,000 live sessions with 4 generations each (400,000 refresh-token
+        # rows) on top of what the run left behind.
+        log "growing the store to 100k users / 100k sessions (lib/grow.py)"
+        python3 "$LIB/grow.py" "$WORK/tessera-data/tessera.db" 100000 100000 4 \
+            > "$RAW/tessera.scale-store.json"
+        start_tessera HS256 "$HS_KEY"
+        python3 "$LIB/mint.py" "http://$TESSERA_ADDR" "$(mint_count)" --users "$USERS" \
+            --prefix "$PREFIX" --access "$WORK/tessera.scale.access" \
+            --refresh "$WORK/tessera.scale.refresh"
+        head -n "$USERS" "$WORK/tessera.scale.access" > "$WORK/tessera.scale.tokens"
+        wrk_run tessera me-scale "$TESSERA_ADDR" get_bearer.lua "$CONCURRENCY" "$THREADS" \
+            "$DURATION" BENCH_TOKENS="$WORK/tessera.scale.tokens" BENCH_PATH=/api/me/
+        wrk_run tessera verify-scale "$TESSERA_ADDR" post_token.lua "$CONCURRENCY" "$THREADS" \
+            "$DURATION" BENCH_TOKENS="$WORK/tessera.scale.tokens" BENCH_PATH=/api/token/verify/ \
+            BENCH_FIELD=token
+        wrk_run tessera refresh-scale "$TESSERA_ADDR" refresh.lua "$CONCURRENCY" "$THREADS" \
+            "$DURATION" BENCH_TOKENS="$WORK/tessera.scale.refresh"
+        stop_server
+        has "$SCENARIOS" ready && tessera_ready ready-scale
     fi
     du -sk "$WORK/tessera-data" | cut -f1 > "$RAW/tessera.datadir.kib"
     unset TESSERA_DATA_DIR

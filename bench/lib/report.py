@@ -32,6 +32,11 @@ SCENARIOS = [
     ("login-flood", "login flood beside /api/me/"),
     ("me-during-login", "GET /api/me/ during a login flood"),
     ("rss256", "GET /api/me/ at 256 connections"),
+    ("me-c1", "GET /api/me/ at 1 connection"),
+    ("me-c16", "GET /api/me/ at 16 connections"),
+    ("me-scale", "GET /api/me/, 100k users / 100k sessions"),
+    ("verify-scale", "POST /api/token/verify/, 100k users / 100k sessions"),
+    ("refresh-scale", "POST /api/token/refresh/, 100k users / 100k sessions"),
 ]
 BEGIN, END = "<!-- generated:begin -->", "<!-- generated:end -->"
 
@@ -98,6 +103,10 @@ def main():
         ready = load(os.path.join(raw, f"{server}.ready.json"))
         if scen or ready:
             results["servers"][server] = {"scenarios": scen, "ready": ready}
+            ready_scale = load(os.path.join(raw, f"{server}.ready-scale.json"))
+            if ready_scale:
+                results["servers"][server]["ready_scale"] = ready_scale
+    results["tessera_scale_store"] = load(os.path.join(raw, "tessera.scale-store.json"))
     argon = load(os.path.join(raw, "argon2id-verify.estimates.json"))
     # The median: robust to the odd slow sample when other work shares the machine.
     hash_ms = argon["median"]["point_estimate"] / 1e6 if argon else None
@@ -227,6 +236,10 @@ def write_markdown(results, path):
         if rd:
             lines.append(f"| {LABEL[server]} | {rd['median_ms']} | {rd['max_ms']} | "
                          f"{', '.join(str(x) for x in rd['runs_ms'])} |")
+        rd = results["servers"].get(server, {}).get("ready_scale")
+        if rd:
+            lines.append(f"| {LABEL[server]}, grown store | {rd['median_ms']} | {rd['max_ms']} | "
+                         f"{', '.join(str(x) for x in rd['runs_ms'])} |")
     lines += ["", "### Targets (issue 5)", "", "| target | goal | measured | met |",
               "|---|---|---|---|"]
     for t in results["targets"]:
@@ -243,6 +256,11 @@ def write_markdown(results, path):
     if results.get("tessera_data_dir_kib_after_run") is not None:
         extra.append(f"Tessera data directory after the run: "
                      f"{results['tessera_data_dir_kib_after_run'] / 1024:.1f} MiB.")
+    store = results.get("tessera_scale_store")
+    if store:
+        extra.append(f"Grown store for the scale rows: {store['users']:,} users, "
+                     f"{store['refresh_families']:,} sessions, {store['refresh_tokens']:,} "
+                     f"refresh-token rows, {store['db_mib']} MiB.")
     if extra:
         lines += [""] + [" ".join(extra)]
     lines += ["", END]
