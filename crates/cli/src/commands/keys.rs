@@ -32,13 +32,15 @@ enum KeysCommand {
     /// and prints their paths and the key id (kid: the RFC 7638 thumbprint, which
     /// `tessera token encode` puts in the header by default). RSA keys are 2048 bits.
     ///
-    /// For HS256, HS384 and HS512, writes one file, <alg>-secret.txt (mode 0600): a random
-    /// secret as base64url text with as many random bytes as the hash output (RFC 7518 §3.2).
-    /// The text itself is the secret, as with simplejwt's SIGNING_KEY, so it works unchanged
-    /// with `--secret-file` and as the server's signing key. HMAC keys have no kid.
+    /// For HS256, HS384 and HS512, writes one file, <alg>-secret.txt (mode 0600): a
+    /// random secret as base64url text, encoding as many random bytes as the hash output
+    /// (RFC 7518 §3.2). The text itself is the secret, as with simplejwt's SIGNING_KEY,
+    /// so it works unchanged with `--secret-file` and as the server's signing_key_file.
+    /// HMAC secrets have no kid.
     ///
     /// <alg> is the algorithm name in lower case (es256-private.pem). Existing files are never
     /// overwritten unless --force is given.
+    #[command(verbatim_doc_comment)]
     Generate(GenerateArgs),
 }
 
@@ -135,7 +137,8 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     }
     match key.kid() {
         Some(kid) => report.push(format!("kid: {kid}")),
-        None => report.push("kid: none (HMAC secrets have no kid; set one with --kid)".to_owned()),
+        None => report
+            .push("kid: none (HMAC secrets have no kid; `token encode --kid` sets one)".to_owned()),
     }
     output::print_line(&report.join("\n"))?;
     Ok(ExitCode::SUCCESS)

@@ -202,9 +202,17 @@ fn verify(args: VerifyArgs, now: u64) -> anyhow::Result<ExitCode> {
     } else if let Some(path) = &args.jwks {
         let json = std::fs::read_to_string(path)
             .with_context(|| format!("reading JWK set {}", path.display()))?;
-        let all = KeySet::from_jwks(&json)
-            .map_err(anyhow::Error::new)
-            .with_context(|| format!("{} is not a usable JWK set", path.display()))?;
+        let all = KeySet::from_jwks(&json).map_err(|err| {
+            let single = serde_json::from_str::<Value>(&json)
+                .is_ok_and(|v| v.get("kty").is_some() && v.get("keys").is_none());
+            let hint = if single {
+                " (it holds a single JWK: pass it with --key)"
+            } else {
+                ""
+            };
+            anyhow::Error::new(err)
+                .context(format!("{} is not a usable JWK set{hint}", path.display()))
+        })?;
         let mut keys = KeySet::new();
         for key in all
             .iter()

@@ -306,7 +306,10 @@ fn jwks_flag_rejects_a_single_jwk_and_key_flag_rejects_a_set() {
     let err = verify(&dir, &token, &["--jwks", "eddsa-public.jwk.json"])
         .fails(1)
         .to_owned();
-    assert!(err.contains("eddsa-public.jwk.json"), "{err}");
+    assert!(
+        err.contains("eddsa-public.jwk.json") && err.contains("--key"),
+        "{err}"
+    );
     let set = dir.write(
         "set.json",
         &format!(r#"{{"keys":[{}]}}"#, dir.read("eddsa-public.jwk.json")),
