@@ -353,3 +353,55 @@ fn unreadable_key_file_exits_1() {
     let err = verify(&dir, &token, &["--key", &junk]).fails(1).to_owned();
     assert!(err.contains("cannot use"), "{err}");
 }
+
+#[test]
+fn der_keys_work_like_pem() {
+    use base64::Engine as _;
+    let dir = Dir::new();
+    dir.generate("ES384");
+    let pem = dir.read("es384-public.pem");
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    std::fs::write(dir.path().join("es384-public.der"), der).unwrap();
+    let claims = format!(r#"{{"exp":{}}}"#, future());
+    let token = dir.encode(&[
+        "--alg",
+        "ES384",
+        "--key",
+        "es384-private.pem",
+        "--claims",
+        &claims,
+    ]);
+    // The curve names the algorithm, for DER as for PEM.
+    assert_eq!(
+        verify(&dir, &token, &["--key", "es384-public.der"]).line(),
+        claims
+    );
+}
+
+#[test]
+fn rsa_jwk_without_alg_follows_the_same_rule_as_rsa_pem() {
+    let dir = Dir::new();
+    dir.generate("RS256");
+    let mut jwk: serde_json::Value =
+        serde_json::from_str(&dir.read("rs256-public.jwk.json")).unwrap();
+    jwk.as_object_mut().unwrap().remove("alg");
+    let jwk_file = dir.write("no-alg.jwk.json", &jwk.to_string());
+    let claims = format!(r#"{{"exp":{}}}"#, future());
+
+    let token = dir.encode(&[
+        "--alg",
+        "PS256",
+        "--key",
+        "rs256-private.pem",
+        "--claims",
+        &claims,
+    ]);
+    verify(&dir, &token, &["--key", &jwk_file]).ok();
+
+    let hs = hs256(&dir, SECRET, &claims);
+    let err = verify(&dir, &hs, &["--key", &jwk_file]).fails(1).to_owned();
+    assert!(err.contains("RSA key") && err.contains("--alg"), "{err}");
+}
