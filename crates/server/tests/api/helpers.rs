@@ -36,7 +36,8 @@ pub const TEST_PASSWORD: &str = "wonderland123";
 /// Seeded user's email.
 pub const TEST_EMAIL: &str = "alice@example.com";
 /// The HS256 secret of every test app (so tests can craft tokens, and share it with others).
-pub const TEST_SECRET: &str = "tessera-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+pub const TEST_SECRET: &str =
+    "tessera-test-secret-0123456789-abcdefghijklmnopqrstuvwxyz-ABCDEFGHIJKLMN";
 
 /// The seeded user.
 #[derive(Debug, Clone)]

@@ -6,4 +6,10 @@
 mod helpers;
 
 mod auth;
+mod bad_input;
+mod blacklist;
 mod obtain;
+mod refresh;
+mod service;
+mod sessions;
+mod verify;

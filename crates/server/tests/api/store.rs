@@ -1,0 +1,737 @@
+//! The store suite: every case runs on SQLite and on PostgreSQL, so both backends are held to
+//! exactly the same behaviour (issue 4).
+//!
+//! PostgreSQL cases need the cargo feature `postgres` and `TESSERA_TEST_DATABASE_URL` (a database
+//! the test may create schemas in; `eval "$(tests/cluster/pg.sh start)"` makes a throwaway one).
+//! Each case gets a fresh schema. Without the URL they are skipped with a message — except under
+//! `CI=true`, where a missing URL or a build without the feature fails the run.
+
+use std::sync::Arc;
+
+use tessera_server::store::{
+    IssuedRefresh, LogoutOutcome, NewUser, RefreshOutcome, RefreshRequest, RefreshStatus, Store,
+    StoreError, User,
+};
+
+const NOW: i64 = 1_800_000_000;
+const DAY: i64 = 86_400;
+const GRACE: i64 = 10;
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).expect("OS random numbers");
+    hex::encode(buf)
+}
+
+/// A refresh token's identity as the server records it: 32-hex `jti`, `iat`, `exp`.
+fn issued(iat: i64) -> IssuedRefresh {
+    IssuedRefresh {
+        jti: random_hex(16),
+        iat,
+        exp: iat + DAY,
+    }
+}
+
+fn family_id() -> String {
+    random_hex(16)
+}
+
+fn request(user: &User, token: &IssuedRefresh, next: Option<IssuedRefresh>, now: i64) -> RefreshRequest {
+    RefreshRequest {
+        token: token.clone(),
+        user_id: user.id,
+        next,
+        adopt_family_id: family_id(),
+        now,
+        grace_secs: GRACE,
+        check_active: true,
+    }
+}
+
+fn rotate(user: &User, token: &IssuedRefresh, now: i64) -> RefreshRequest {
+    request(user, token, Some(issued(now)), now)
+}
+
+/// One backend's database, opened through the same `Store::connect` the server uses.
+struct TestDb {
+    url: String,
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+    #[cfg(feature = "postgres")]
+    schema: Option<(sqlx::PgPool, String)>,
+}
+
+impl TestDb {
+    /// A second, independent handle (its own pool) on the same database: another instance.
+    async fn reopen(&self) -> Store {
+        Store::connect(&self.url).await.expect("reopen")
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        #[cfg(feature = "postgres")]
+        if let Some((admin, schema)) = self.schema {
+            let sql = format!("DROP SCHEMA \"{schema}\" CASCADE");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&admin)
+                .await
+                .expect("drop schema");
+        }
+    }
+}
+
+async fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("tessera.db").display());
+    let store = Store::connect(&url).await.expect("open SQLite");
+    store.migrate().await.expect("migrate SQLite");
+    TestDb {
+        url,
+        store,
+        _dir: Some(dir),
+        #[cfg(feature = "postgres")]
+        schema: None,
+    }
+}
+
+const DATABASE_URL_VAR: &str = "TESSERA_TEST_DATABASE_URL";
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_db() -> Option<TestDb> {
+    let Ok(base) = std::env::var(DATABASE_URL_VAR) else {
+        assert!(
+            !in_ci(),
+            "{DATABASE_URL_VAR} is not set: CI must run the store suite on PostgreSQL \
+             (eval \"$(tests/cluster/pg.sh start)\")"
+        );
+        eprintln!("skipped: {DATABASE_URL_VAR} not set");
+        return None;
+    };
+    // A schema per case, named in the connection's search_path, so cases run in parallel on one
+    // database without seeing each other's rows.
+    let admin = sqlx::PgPool::connect(&base).await.expect("connect to the test database");
+    let schema = format!("t_{}", random_hex(8));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+        .execute(&admin)
+        .await
+        .expect("create schema");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let store = Store::connect(&url).await.expect("open PostgreSQL");
+    store.migrate().await.expect("migrate PostgreSQL");
+    Some(TestDb {
+        url,
+        store,
+        _dir: None,
+        schema: Some((admin, schema)),
+    })
+}
+
+/// CI must not pass silently with the PostgreSQL half compiled out.
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn postgres_backend_is_compiled_in_ci() {
+    assert!(
+        !in_ci(),
+        "tessera-server was built without the `postgres` feature: the store suite cannot run on \
+         PostgreSQL ({DATABASE_URL_VAR})"
+    );
+    eprintln!("skipped: built without the `postgres` feature");
+}
+
+async fn user(store: &Store, name: &str) -> User {
+    store
+        .create_user(
+            &NewUser {
+                username: name.to_owned(),
+                email: format!("{name}@example.com"),
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
+                    .to_owned(),
+                is_staff: false,
+                is_superuser: false,
+            },
+            NOW - DAY,
+        )
+        .await
+        .expect("create user")
+}
+
+/// Logs `user` in: a new family whose generation 0 is returned.
+async fn login(store: &Store, user: &User, now: i64) -> (String, IssuedRefresh) {
+    let family = family_id();
+    let first = issued(now);
+    store
+        .start_session(user.id, &family, &first, now, false)
+        .await
+        .expect("start session");
+    (family, first)
+}
+
+async fn refresh(store: &Store, req: &RefreshRequest) -> RefreshOutcome {
+    store.refresh(req).await.expect("refresh")
+}
+
+// --- the cases -----------------------------------------------------------------------------------
+
+async fn migrations_are_idempotent(db: &TestDb) {
+    assert_eq!(db.store.migrate().await.expect("migrate again"), 0);
+}
+
+async fn concurrent_migrations_do_not_race(db: &TestDb) {
+    // A fresh database opened by two "instances" at once (the test's own database is already
+    // migrated, so use a second one: a fresh file, or a fresh schema).
+    let fresh = match &db.store {
+        Store::Sqlite(_) => sqlite_fresh().await,
+        #[cfg(feature = "postgres")]
+        Store::Postgres(_) => postgres_db_unmigrated(db).await,
+        _ => unreachable!("a backend without a test database"),
+    };
+    let (a, b) = (fresh.reopen().await, fresh.reopen().await);
+    let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
+    let total = ra.expect("first migrate") + rb.expect("second migrate");
+    assert_eq!(total, 1, "the one migration ran once");
+    assert_eq!(fresh.store.migrate().await.expect("third migrate"), 0);
+    // Both handles work on the one schema.
+    let u = user(&a, "alice").await;
+    assert_eq!(b.user_by_id(u.id).await.expect("read").map(|u| u.username), Some("alice".to_owned()));
+    a.close().await;
+    b.close().await;
+    fresh.finish().await;
+}
+
+async fn sqlite_fresh() -> TestDb {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("fresh.db").display());
+    let store = Store::connect(&url).await.expect("open SQLite");
+    TestDb {
+        url,
+        store,
+        _dir: Some(dir),
+        #[cfg(feature = "postgres")]
+        schema: None,
+    }
+}
+
+#[cfg(feature = "postgres")]
+async fn postgres_db_unmigrated(db: &TestDb) -> TestDb {
+    let (admin, _) = db.schema.as_ref().expect("a PostgreSQL test database");
+    let schema = format!("t_{}", random_hex(8));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
+        .execute(admin)
+        .await
+        .expect("create schema");
+    let base = std::env::var(DATABASE_URL_VAR).expect("URL");
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    TestDb {
+        store: Store::connect(&url).await.expect("open"),
+        url,
+        _dir: None,
+        schema: Some((admin.clone(), schema)),
+    }
+}
+
+async fn users_are_created_found_and_unique(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    assert_eq!(alice.username, "alice");
+    assert!(alice.is_active && !alice.is_staff && !alice.is_superuser);
+    assert_eq!(alice.last_login, None);
+    assert_eq!(alice.tokens_valid_after, NOW - DAY, "no token older than the account");
+    assert_eq!(store.user_by_id(alice.id).await.expect("by id"), Some(alice.clone()));
+    assert_eq!(store.user_by_username("alice").await.expect("by name"), Some(alice.clone()));
+    // Usernames are case-sensitive, as with Django's default backend.
+    assert_eq!(store.user_by_username("Alice").await.expect("by name"), None);
+    assert_eq!(store.user_by_id(alice.id + 1000).await.expect("by id"), None);
+    let dup = store
+        .create_user(
+            &NewUser {
+                username: "alice".to_owned(),
+                email: String::new(),
+                password_hash: "!".to_owned(),
+                is_staff: true,
+                is_superuser: true,
+            },
+            NOW,
+        )
+        .await;
+    assert!(matches!(dup, Err(StoreError::Conflict(_))), "{dup:?}");
+}
+
+async fn user_ids_are_never_reused(db: &TestDb) {
+    let store = &db.store;
+    let _a = user(store, "a").await;
+    let b = user(store, "b").await;
+    assert!(store.delete_user(b.id).await.expect("delete"));
+    assert!(!store.delete_user(b.id).await.expect("delete again"));
+    let c = user(store, "c").await;
+    assert!(c.id > b.id, "a deleted user's id must not come back ({} <= {})", c.id, b.id);
+}
+
+async fn list_users_counts_live_sessions(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    login(store, &alice, NOW).await;
+    login(store, &alice, NOW).await;
+    // Revoked by a detected reuse: not live.
+    let (_, t) = login(store, &alice, NOW).await;
+    refresh(store, &rotate(&alice, &t, NOW)).await;
+    refresh(store, &rotate(&alice, &t, NOW + GRACE + 1)).await;
+    // Expired: not live.
+    login(store, &bob, NOW - 2 * DAY).await;
+    let list = store.list_users(NOW).await.expect("list");
+    let counts: Vec<(String, u64)> = list.iter().map(|(u, c)| (u.username.clone(), c.live)).collect();
+    assert_eq!(counts, vec![("alice".to_owned(), 2), ("bob".to_owned(), 0)]);
+}
+
+async fn login_records_last_login_when_asked(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    store
+        .start_session(alice.id, &family_id(), &issued(NOW), NOW, true)
+        .await
+        .expect("login");
+    assert_eq!(store.user_by_id(alice.id).await.expect("read").expect("user").last_login, Some(NOW));
+    store
+        .start_session(alice.id, &family_id(), &issued(NOW + 5), NOW + 5, false)
+        .await
+        .expect("login");
+    assert_eq!(store.user_by_id(alice.id).await.expect("read").expect("user").last_login, Some(NOW));
+}
+
+async fn rotation_spends_the_token_and_advances_the_family(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (family, t0) = login(store, &alice, NOW).await;
+    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(0));
+
+    let req = rotate(&alice, &t0, NOW + 60);
+    let t1 = req.next.clone().expect("next");
+    match refresh(store, &req).await {
+        RefreshOutcome::Rotated { user, family_id } => {
+            assert_eq!(user.id, alice.id);
+            assert_eq!(family_id, family);
+        }
+        other => panic!("expected Rotated, got {other:?}"),
+    }
+    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(1));
+    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Spent);
+    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(store.family_of(&t1.jti).await.expect("family"), Some(family.clone()));
+
+    // And the new token rotates in turn.
+    let req = rotate(&alice, &t1, NOW + 120);
+    assert!(matches!(refresh(store, &req).await, RefreshOutcome::Rotated { .. }));
+    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(2));
+}
+
+async fn reuse_within_grace_returns_the_current_token(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (family, t0) = login(store, &alice, NOW).await;
+    let req = rotate(&alice, &t0, NOW);
+    let t1 = req.next.clone().expect("next");
+    refresh(store, &req).await;
+    // The client lost the response and retries with t0, GRACE seconds later (inclusive).
+    match refresh(store, &rotate(&alice, &t0, NOW + GRACE)).await {
+        RefreshOutcome::Grace { current, family_id, user } => {
+            assert_eq!(current, t1);
+            assert_eq!(family_id, family);
+            assert_eq!(user.id, alice.id);
+        }
+        other => panic!("expected Grace, got {other:?}"),
+    }
+    // Nothing changed: t1 is still the live current token.
+    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(1));
+    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Live);
+}
+
+async fn reuse_after_grace_revokes_the_family(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (family, t0) = login(store, &alice, NOW).await;
+    let req = rotate(&alice, &t0, NOW);
+    let t1 = req.next.clone().expect("next");
+    refresh(store, &req).await;
+    match refresh(store, &rotate(&alice, &t0, NOW + GRACE + 1)).await {
+        RefreshOutcome::ReuseDetected { family_id, user_id } => {
+            assert_eq!(family_id, family);
+            assert_eq!(user_id, alice.id);
+        }
+        other => panic!("expected ReuseDetected, got {other:?}"),
+    }
+    // The legitimate holder's token dies with the family.
+    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Revoked);
+    assert!(matches!(refresh(store, &rotate(&alice, &t1, NOW + GRACE + 2)).await, RefreshOutcome::Revoked));
+}
+
+async fn grace_covers_only_the_previous_generation(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (_, t0) = login(store, &alice, NOW).await;
+    let req = rotate(&alice, &t0, NOW);
+    let t1 = req.next.clone().expect("next");
+    refresh(store, &req).await;
+    refresh(store, &rotate(&alice, &t1, NOW + 1)).await;
+    // t0 is two generations old: a replay even inside the window.
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &t0, NOW + 2)).await,
+        RefreshOutcome::ReuseDetected { .. }
+    ));
+}
+
+async fn concurrent_refreshes_rotate_exactly_once(db: &TestDb) {
+    // Twenty refreshes of one token at once, spread over two independent handles (two
+    // instances): one rotates; the others, inside the grace window, get the winner's token.
+    let alice = user(&db.store, "alice").await;
+    let (family, t0) = login(&db.store, &alice, NOW).await;
+    let handles = Arc::new([db.store.clone(), db.reopen().await]);
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let handles = Arc::clone(&handles);
+        let req = rotate(&alice, &t0, NOW + 1);
+        tasks.push(tokio::spawn(async move {
+            let next = req.next.clone().expect("next");
+            (next, handles[i % 2].refresh(&req).await.expect("refresh"))
+        }));
+    }
+    let mut winners = Vec::new();
+    let mut currents = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            (next, RefreshOutcome::Rotated { .. }) => winners.push(next),
+            (_, RefreshOutcome::Grace { current, .. }) => currents.push(current),
+            (_, other) => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one refresh rotates");
+    assert!(currents.iter().all(|c| *c == winners[0]), "the others get the winner's token");
+    assert_eq!(db.store.family_generation(&family).await.expect("gen"), Some(1));
+    handles[1].close().await;
+}
+
+async fn concurrent_refreshes_without_grace_revoke(db: &TestDb) {
+    // Outside any grace window, the losers of a race are replays: the family is revoked and the
+    // winner's token is dead too — never two live generations.
+    let alice = user(&db.store, "alice").await;
+    let (family, t0) = login(&db.store, &alice, NOW).await;
+    let handles = Arc::new([db.store.clone(), db.reopen().await]);
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let handles = Arc::clone(&handles);
+        let mut req = rotate(&alice, &t0, NOW + 1);
+        req.grace_secs = -1;
+        tasks.push(tokio::spawn(async move { handles[i % 2].refresh(&req).await.expect("refresh") }));
+    }
+    let mut rotated = 0;
+    let mut reuse = 0;
+    for task in tasks {
+        match task.await.expect("task") {
+            RefreshOutcome::Rotated { .. } => rotated += 1,
+            RefreshOutcome::ReuseDetected { .. } | RefreshOutcome::Revoked => reuse += 1,
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!((rotated, reuse), (1, 9));
+    assert_eq!(db.store.family_generation(&family).await.expect("gen"), Some(1));
+    let list = db.store.list_users(NOW).await.expect("list");
+    assert_eq!(list[0].1.live, 0, "the family is revoked");
+    handles[1].close().await;
+}
+
+async fn non_rotating_refresh_keeps_the_token(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (family, t0) = login(store, &alice, NOW).await;
+    for now in [NOW + 1, NOW + 100] {
+        assert!(matches!(
+            refresh(store, &request(&alice, &t0, None, now)).await,
+            RefreshOutcome::Accepted { .. }
+        ));
+    }
+    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(0));
+}
+
+async fn unknown_valid_token_is_adopted(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let foreign = issued(NOW);
+    assert_eq!(store.refresh_status(&foreign.jti).await.expect("status"), RefreshStatus::Unknown);
+    let req = rotate(&alice, &foreign, NOW + 1);
+    let adopted = req.adopt_family_id.clone();
+    match refresh(store, &req).await {
+        RefreshOutcome::Rotated { family_id, .. } => assert_eq!(family_id, adopted),
+        other => panic!("expected Rotated, got {other:?}"),
+    }
+    assert_eq!(store.family_of(&foreign.jti).await.expect("family"), Some(adopted.clone()));
+    assert_eq!(store.family_generation(&adopted).await.expect("gen"), Some(1));
+    assert_eq!(store.refresh_status(&foreign.jti).await.expect("status"), RefreshStatus::Spent);
+}
+
+async fn concurrent_adoption_makes_one_family(db: &TestDb) {
+    let alice = user(&db.store, "alice").await;
+    let foreign = issued(NOW);
+    let handles = Arc::new([db.store.clone(), db.reopen().await]);
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let handles = Arc::clone(&handles);
+        let req = rotate(&alice, &foreign, NOW + 1);
+        tasks.push(tokio::spawn(async move { handles[i % 2].refresh(&req).await.expect("refresh") }));
+    }
+    let mut families = Vec::new();
+    for task in tasks {
+        match task.await.expect("task") {
+            RefreshOutcome::Rotated { family_id, .. } | RefreshOutcome::Grace { family_id, .. } => {
+                families.push(family_id);
+            }
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    families.sort();
+    families.dedup();
+    assert_eq!(families.len(), 1, "one family for one token: {families:?}");
+    assert_eq!(db.store.family_generation(&families[0]).await.expect("gen"), Some(1));
+    handles[1].close().await;
+}
+
+async fn refresh_rereads_the_user(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (_, t0) = login(store, &alice, NOW).await;
+
+    // Someone else's token presented with alice's id (or vice versa) is refused.
+    let bob = user(store, "bob").await;
+    let mut wrong = rotate(&bob, &t0, NOW + 1);
+    wrong.user_id = bob.id;
+    assert!(matches!(refresh(store, &wrong).await, RefreshOutcome::Revoked));
+
+    // Inactive: refused while check_active is on.
+    store.set_active(alice.id, false, NOW + 2, NOW + 1).await.expect("deactivate");
+    assert!(matches!(refresh(store, &rotate(&alice, &t0, NOW + 3)).await, RefreshOutcome::UserInactive));
+    assert_eq!(store.set_active(alice.id, true, NOW + 4, NOW + 4).await.expect("activate"), 0);
+    // Reactivation does not bring back tokens revoked by the deactivation.
+    assert!(matches!(refresh(store, &rotate(&alice, &t0, NOW + 5)).await, RefreshOutcome::Revoked));
+
+    // Deleted: the user is gone, and their families with them.
+    let (family, t) = login(store, &bob, NOW + 6).await;
+    assert!(store.delete_user(bob.id).await.expect("delete"));
+    assert!(matches!(refresh(store, &rotate(&bob, &t, NOW + 7)).await, RefreshOutcome::UserMissing));
+    assert_eq!(store.family_generation(&family).await.expect("gen"), None);
+    assert_eq!(store.refresh_status(&t.jti).await.expect("status"), RefreshStatus::Unknown);
+}
+
+async fn deactivation_revokes_sessions(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    login(store, &alice, NOW).await;
+    login(store, &alice, NOW).await;
+    assert_eq!(store.set_active(alice.id, false, NOW + 1, NOW).await.expect("deactivate"), 2);
+    let after = store.user_by_id(alice.id).await.expect("read").expect("user");
+    assert!(!after.is_active);
+    assert_eq!(after.tokens_valid_after, NOW + 1);
+}
+
+async fn logout_all_revokes_every_session(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let bob = user(store, "bob").await;
+    let (_, a1) = login(store, &alice, NOW).await;
+    let (_, a2) = login(store, &alice, NOW).await;
+    let (_, b1) = login(store, &bob, NOW).await;
+    assert_eq!(store.revoke_user_tokens(alice.id, NOW + 1, NOW, "logout_all").await.expect("revoke"), 2);
+    assert_eq!(
+        store.user_by_id(alice.id).await.expect("read").expect("user").tokens_valid_after,
+        NOW + 1
+    );
+    for t in [&a1, &a2] {
+        assert_eq!(store.refresh_status(&t.jti).await.expect("status"), RefreshStatus::Revoked);
+        assert!(matches!(refresh(store, &rotate(&alice, t, NOW + 2)).await, RefreshOutcome::Revoked));
+    }
+    // Other users are untouched.
+    assert!(matches!(refresh(store, &rotate(&bob, &b1, NOW + 2)).await, RefreshOutcome::Rotated { .. }));
+    // A later login is fine; an earlier revocation time never moves the boundary back.
+    let (_, a3) = login(store, &alice, NOW + 1).await;
+    assert_eq!(store.revoke_user_tokens(alice.id, NOW - 100, NOW + 1, "logout_all").await.expect("revoke"), 1);
+    assert_eq!(
+        store.user_by_id(alice.id).await.expect("read").expect("user").tokens_valid_after,
+        NOW + 1
+    );
+    assert!(matches!(refresh(store, &rotate(&alice, &a3, NOW + 3)).await, RefreshOutcome::Revoked));
+    // A token issued before the boundary is refused even if its family is unknown (adoption).
+    assert!(matches!(refresh(store, &rotate(&alice, &issued(NOW), NOW + 3)).await, RefreshOutcome::Revoked));
+}
+
+async fn password_change_revokes_and_rehash_does_not(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (_, t0) = login(store, &alice, NOW).await;
+    store.update_password_hash(alice.id, "$argon2id$upgraded").await.expect("rehash");
+    let after = store.user_by_id(alice.id).await.expect("read").expect("user");
+    assert_eq!(after.password, "$argon2id$upgraded");
+    assert_eq!(after.tokens_valid_after, alice.tokens_valid_after, "a re-hash logs nobody out");
+    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Live);
+
+    assert_eq!(store.change_password(alice.id, "$argon2id$new", NOW + 1, NOW).await.expect("passwd"), 1);
+    let after = store.user_by_id(alice.id).await.expect("read").expect("user");
+    assert_eq!(after.password, "$argon2id$new");
+    assert_eq!(after.tokens_valid_after, NOW + 1);
+    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Revoked);
+}
+
+async fn logout_revokes_one_family(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    let (family, t0) = login(store, &alice, NOW).await;
+    let (_, other) = login(store, &alice, NOW).await;
+    assert_eq!(
+        store.logout(&t0, alice.id, &family_id(), NOW + 1).await.expect("logout"),
+        LogoutOutcome::Revoked { family_id: family.clone(), adopted: false }
+    );
+    assert_eq!(
+        store.logout(&t0, alice.id, &family_id(), NOW + 2).await.expect("logout"),
+        LogoutOutcome::AlreadyRevoked
+    );
+    assert!(matches!(refresh(store, &rotate(&alice, &t0, NOW + 3)).await, RefreshOutcome::Revoked));
+    // The other session lives on.
+    assert_eq!(store.refresh_status(&other.jti).await.expect("status"), RefreshStatus::Live);
+
+    // An unknown (e.g. simplejwt-issued) token is recorded as a revoked family.
+    let foreign = issued(NOW);
+    let adopt = family_id();
+    assert_eq!(
+        store.logout(&foreign, alice.id, &adopt, NOW + 4).await.expect("logout"),
+        LogoutOutcome::Revoked { family_id: adopt.clone(), adopted: true }
+    );
+    assert_eq!(store.refresh_status(&foreign.jti).await.expect("status"), RefreshStatus::Revoked);
+    assert!(matches!(refresh(store, &rotate(&alice, &foreign, NOW + 5)).await, RefreshOutcome::Revoked));
+
+    // A token presented with the wrong user id is not someone else's to log out.
+    let bob = user(store, "bob").await;
+    assert_eq!(
+        store.logout(&other, bob.id, &family_id(), NOW + 6).await.expect("logout"),
+        LogoutOutcome::AlreadyRevoked
+    );
+    assert_eq!(store.refresh_status(&other.jti).await.expect("status"), RefreshStatus::Live);
+
+    // Before the user's revocation boundary; and for a deleted user.
+    store.revoke_user_tokens(alice.id, NOW + 10, NOW + 9, "logout_all").await.expect("revoke");
+    assert_eq!(
+        store.logout(&issued(NOW + 5), alice.id, &family_id(), NOW + 10).await.expect("logout"),
+        LogoutOutcome::AlreadyRevoked
+    );
+    store.delete_user(bob.id).await.expect("delete");
+    assert_eq!(
+        store.logout(&issued(NOW), bob.id, &family_id(), NOW).await.expect("logout"),
+        LogoutOutcome::UserMissing
+    );
+}
+
+async fn refresh_racing_logout_all_leaves_nothing_live(db: &TestDb) {
+    // Whichever commits first, no session of the user survives a concurrent logout-all.
+    let alice = user(&db.store, "alice").await;
+    let other = db.reopen().await;
+    for round in 0..5 {
+        let now = NOW + round * 10;
+        let (_, t) = login(&db.store, &alice, now).await;
+        let req = rotate(&alice, &t, now + 1);
+        let next = req.next.clone().expect("next");
+        let (r, n) = tokio::join!(
+            db.store.refresh(&req),
+            other.revoke_user_tokens(alice.id, now + 2, now + 1, "logout_all")
+        );
+        r.expect("refresh");
+        n.expect("revoke");
+        let status = db.store.refresh_status(&next.jti).await.expect("status");
+        assert!(
+            matches!(status, RefreshStatus::Revoked | RefreshStatus::Unknown),
+            "round {round}: the rotated token is {status:?}"
+        );
+        assert_eq!(db.store.list_users(now).await.expect("list")[0].1.live, 0);
+    }
+    other.close().await;
+}
+
+async fn prune_deletes_only_expired_state(db: &TestDb) {
+    let store = &db.store;
+    let alice = user(store, "alice").await;
+    // An old session, expired by NOW.
+    let (old_family, old) = login(store, &alice, NOW - 2 * DAY).await;
+    // A live session whose first generation expired, but whose current one has not.
+    let (live_family, t0) = login(store, &alice, NOW - DAY + 10).await;
+    let req = rotate(&alice, &t0, NOW - 100);
+    let t1 = req.next.clone().expect("next");
+    refresh(store, &req).await;
+
+    let report = store.prune(NOW + 20).await.expect("prune");
+    assert_eq!((report.families, report.tokens), (1, 1));
+    assert_eq!(store.family_generation(&old_family).await.expect("gen"), None);
+    assert_eq!(store.refresh_status(&old.jti).await.expect("status"), RefreshStatus::Unknown);
+    assert_eq!(store.family_generation(&live_family).await.expect("gen"), Some(1));
+    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(store.prune(NOW + 20).await.expect("prune again").families, 0);
+}
+
+async fn ping_answers(db: &TestDb) {
+    db.store.ping().await.expect("ping");
+}
+
+/// One `#[tokio::test]` per case and backend: `on_sqlite::case` and `on_postgres::case`.
+macro_rules! store_suite {
+    ($($case:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let db = super::sqlite_db().await;
+                    super::$case(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+
+        #[cfg(feature = "postgres")]
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $case() {
+                    let Some(db) = super::postgres_db().await else { return };
+                    super::$case(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+store_suite!(
+    migrations_are_idempotent,
+    concurrent_migrations_do_not_race,
+    users_are_created_found_and_unique,
+    user_ids_are_never_reused,
+    list_users_counts_live_sessions,
+    login_records_last_login_when_asked,
+    rotation_spends_the_token_and_advances_the_family,
+    reuse_within_grace_returns_the_current_token,
+    reuse_after_grace_revokes_the_family,
+    grace_covers_only_the_previous_generation,
+    concurrent_refreshes_rotate_exactly_once,
+    concurrent_refreshes_without_grace_revoke,
+    non_rotating_refresh_keeps_the_token,
+    unknown_valid_token_is_adopted,
+    concurrent_adoption_makes_one_family,
+    refresh_rereads_the_user,
+    deactivation_revokes_sessions,
+    logout_all_revokes_every_session,
+    password_change_revokes_and_rehash_does_not,
+    logout_revokes_one_family,
+    refresh_racing_logout_all_leaves_nothing_live,
+    prune_deletes_only_expired_state,
+    ping_answers,
+);
