@@ -95,17 +95,17 @@ fn usable_algorithm(jwk: &Jwk) -> Option<Algorithm> {
     if jwk.key_use().is_some_and(|u| u != "sig") {
         return None;
     }
-    if !matches!(jwk.kty(), "RSA" | "EC" | "OKP" | "oct") {
-        return None;
-    }
-    match jwk.alg() {
-        Some(name) => name.parse().ok(),
-        None => match (jwk.kty(), jwk.crv()) {
-            ("OKP", Some("Ed25519")) => Some(Algorithm::EdDSA),
-            ("EC", Some("P-256")) => Some(Algorithm::ES256),
-            ("EC", Some("P-384")) => Some(Algorithm::ES384),
-            ("EC", Some("P-521")) => Some(Algorithm::ES512),
-            _ => None,
-        },
+    // Curves Tessera has no algorithm for (X25519, Ed448, secp256k1, ...) are skipped too.
+    let implied = match (jwk.kty(), jwk.crv()) {
+        ("OKP", Some("Ed25519")) => Some(Algorithm::EdDSA),
+        ("EC", Some("P-256")) => Some(Algorithm::ES256),
+        ("EC", Some("P-384")) => Some(Algorithm::ES384),
+        ("EC", Some("P-521")) => Some(Algorithm::ES512),
+        ("RSA" | "oct", _) => None,
+        _ => return None,
+    };
+    match (jwk.alg(), implied) {
+        (Some(name), _) => name.parse().ok(),
+        (None, implied) => implied,
     }
 }

@@ -3,5 +3,6 @@
 mod common;
 mod hostile;
 mod keys;
+mod props;
 mod roundtrip;
 mod vectors;
