@@ -37,12 +37,24 @@ enum Command {
     Token(commands::token::TokenArgs),
     /// Generate signing keys (PEM and JWK) or HMAC secrets.
     Keys(commands::keys::KeysArgs),
+    /// Run the token service (HTTP API).
+    Serve(commands::serve::ServeArgs),
+    /// Manage users (create, passwd, deactivate, activate, delete, list, revoke-tokens).
+    User(commands::user::UserArgs),
+    /// Inspect the configuration (`config check`).
+    Config(commands::config::ConfigCmd),
+    /// Create or upgrade the database schema.
+    Migrate(commands::migrate::MigrateArgs),
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Token(args) => commands::token::run(args),
         Command::Keys(args) => commands::keys::run(args),
+        Command::Serve(args) => commands::serve::run(args),
+        Command::User(args) => commands::user::run(args),
+        Command::Config(args) => commands::config::run(args),
+        Command::Migrate(args) => commands::migrate::run(args),
     }
 }
 

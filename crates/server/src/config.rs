@@ -330,108 +330,111 @@ impl Settings {
         self.data_dir.join("tessera.db")
     }
 
-    /// The effective configuration as TOML, with secrets replaced by `"<redacted>"`.
+    /// The effective configuration as TOML, with secrets replaced by `"<redacted>"` and unset
+    /// optional settings shown as comments. What `tessera config check` prints.
     pub fn redacted(&self) -> String {
-        let mut out = String::new();
-        let mut line = |k: &str, v: String| {
-            out.push_str(k);
-            out.push_str(" = ");
-            out.push_str(&v);
-            out.push('\n');
-        };
         let q = |s: &str| toml::Value::String(s.to_owned()).to_string();
-        let opt = |s: &Option<String>| s.as_deref().map_or_else(|| "# unset".to_owned(), q);
         let path = |p: &Path| q(&p.display().to_string());
         let dur = |d: &Duration| q(&humantime::format_duration(*d).to_string());
-        line("listen", q(&self.listen.to_string()));
-        line("data_dir", path(&self.data_dir));
-        line(
-            "database_url",
-            match &self.database_url {
-                Some(url) => q(&redact_url(url)),
-                None => q(&format!(
-                    "sqlite://{}",
-                    self.default_database_path().display()
-                )),
-            },
-        );
-        line("access_token_lifetime", dur(&self.access_token_lifetime));
-        line("refresh_token_lifetime", dur(&self.refresh_token_lifetime));
-        line(
-            "rotate_refresh_tokens",
-            self.rotate_refresh_tokens.to_string(),
-        );
-        line("refresh_reuse_grace", dur(&self.refresh_reuse_grace));
-        line("algorithm", q(self.algorithm.as_str()));
-        line(
-            "signing_key",
-            if self.signing_key.is_some() {
-                q("<redacted>")
-            } else {
-                "# unset".to_owned()
-            },
-        );
-        line(
-            "signing_key_file",
-            self.signing_key_file
-                .as_deref()
-                .map_or_else(|| "# unset (generated in data_dir)".to_owned(), path),
-        );
-        line("signing_key_id", opt(&self.signing_key_id));
-        line(
-            "verifying_key",
-            if self.verifying_key.is_some() {
-                q("<set>")
-            } else {
-                "# unset".to_owned()
-            },
-        );
-        line(
-            "verifying_key_file",
-            self.verifying_key_file
-                .as_deref()
-                .map_or_else(|| "# unset".to_owned(), path),
-        );
-        line("audience", opt(&self.audience));
-        line("issuer", opt(&self.issuer));
-        line("leeway", dur(&self.leeway));
-        line(
-            "auth_header_types",
-            toml::Value::Array(
-                self.auth_header_types
-                    .iter()
-                    .map(|s| toml::Value::String(s.clone()))
-                    .collect(),
-            )
-            .to_string(),
-        );
-        line("user_id_claim", q(&self.user_id_claim));
-        line("token_type_claim", q(&self.token_type_claim));
-        line("jti_claim", q(&self.jti_claim));
-        line("update_last_login", self.update_last_login.to_string());
-        line(
-            "check_user_is_active",
-            self.check_user_is_active.to_string(),
-        );
-        line("trim_credentials", self.trim_credentials.to_string());
-        line("max_body_size", self.max_body_size.to_string());
-        line(
-            "password_hash_memory_kib",
-            self.password_hash_memory_kib.to_string(),
-        );
-        line(
-            "password_hash_iterations",
-            self.password_hash_iterations.to_string(),
-        );
-        line(
-            "password_hash_parallelism",
-            self.password_hash_parallelism.to_string(),
-        );
-        line(
-            "password_hash_concurrency",
-            self.password_hash_concurrency.to_string(),
-        );
-        line("prune_interval", dur(&self.prune_interval));
+        let secret = |set: bool| set.then(|| q("<redacted>"));
+        let lines: Vec<(&str, Option<String>)> = vec![
+            ("listen", Some(q(&self.listen.to_string()))),
+            ("data_dir", Some(path(&self.data_dir))),
+            (
+                "database_url",
+                Some(match &self.database_url {
+                    Some(url) => q(&redact_url(url)),
+                    None => q(&format!(
+                        "sqlite://{}",
+                        self.default_database_path().display()
+                    )),
+                }),
+            ),
+            (
+                "access_token_lifetime",
+                Some(dur(&self.access_token_lifetime)),
+            ),
+            (
+                "refresh_token_lifetime",
+                Some(dur(&self.refresh_token_lifetime)),
+            ),
+            (
+                "rotate_refresh_tokens",
+                Some(self.rotate_refresh_tokens.to_string()),
+            ),
+            ("refresh_reuse_grace", Some(dur(&self.refresh_reuse_grace))),
+            ("algorithm", Some(q(self.algorithm.as_str()))),
+            ("signing_key", secret(self.signing_key.is_some())),
+            (
+                "signing_key_file",
+                self.signing_key_file.as_deref().map(path),
+            ),
+            ("signing_key_id", self.signing_key_id.as_deref().map(q)),
+            // A public key is not secret, but it is long: say that it is set.
+            (
+                "verifying_key",
+                self.verifying_key.as_ref().map(|_| q("<set>")),
+            ),
+            (
+                "verifying_key_file",
+                self.verifying_key_file.as_deref().map(path),
+            ),
+            ("audience", self.audience.as_deref().map(q)),
+            ("issuer", self.issuer.as_deref().map(q)),
+            ("leeway", Some(dur(&self.leeway))),
+            (
+                "auth_header_types",
+                Some(
+                    toml::Value::Array(
+                        self.auth_header_types
+                            .iter()
+                            .map(|s| toml::Value::String(s.clone()))
+                            .collect(),
+                    )
+                    .to_string(),
+                ),
+            ),
+            ("user_id_claim", Some(q(&self.user_id_claim))),
+            ("token_type_claim", Some(q(&self.token_type_claim))),
+            ("jti_claim", Some(q(&self.jti_claim))),
+            (
+                "update_last_login",
+                Some(self.update_last_login.to_string()),
+            ),
+            (
+                "check_user_is_active",
+                Some(self.check_user_is_active.to_string()),
+            ),
+            ("trim_credentials", Some(self.trim_credentials.to_string())),
+            ("max_body_size", Some(self.max_body_size.to_string())),
+            (
+                "password_hash_memory_kib",
+                Some(self.password_hash_memory_kib.to_string()),
+            ),
+            (
+                "password_hash_iterations",
+                Some(self.password_hash_iterations.to_string()),
+            ),
+            (
+                "password_hash_parallelism",
+                Some(self.password_hash_parallelism.to_string()),
+            ),
+            (
+                "password_hash_concurrency",
+                Some(self.password_hash_concurrency.to_string()),
+            ),
+            ("prune_interval", Some(dur(&self.prune_interval))),
+        ];
+        let mut out = String::new();
+        for (key, value) in lines {
+            match value {
+                Some(v) => out.push_str(&format!("{key} = {v}\n")),
+                None if key == "signing_key" && self.signing_key_file.is_none() => {
+                    out.push_str("# signing_key: unset (generated in data_dir on first run)\n");
+                }
+                None => out.push_str(&format!("# {key}: unset\n")),
+            }
+        }
         out
     }
 }
@@ -711,6 +714,9 @@ mod tests {
         assert!(!shown.contains("super-secret-value"), "{shown}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("<redacted>"));
+        // The output is valid TOML and loads back to the same settings.
+        let table: toml::Table = toml::from_str(&s.redacted()).unwrap();
+        assert_eq!(table["listen"].as_str(), Some("127.0.0.1:8000"));
     }
 
     #[test]

@@ -67,13 +67,19 @@ pub fn prepare_data_dir(settings: &Settings) -> Result<(), StartupError> {
     })
 }
 
-/// Opens the store named by the settings and applies pending migrations.
-pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+/// Opens the store named by the settings (creating the data directory and SQLite file if
+/// needed) without touching the schema.
+pub async fn connect_store(settings: &Settings) -> Result<Store, StartupError> {
     prepare_data_dir(settings)?;
-    let store = match &settings.database_url {
+    Ok(match &settings.database_url {
         Some(url) => Store::connect(url).await?,
         None => Store::open_sqlite_file(&settings.default_database_path()).await?,
-    };
+    })
+}
+
+/// Opens the store named by the settings and applies pending migrations.
+pub async fn open_store(settings: &Settings) -> Result<Store, StartupError> {
+    let store = connect_store(settings).await?;
     store.migrate().await?;
     Ok(store)
 }

@@ -3,8 +3,12 @@
 //! Each module exposes a clap `Args` struct and `pub(crate) fn run(args) -> anyhow::Result<ExitCode>`;
 //! `main.rs` adds one `Command` variant per module. Helpers shared by several commands live here.
 
+pub(crate) mod config;
 pub(crate) mod keys;
+pub(crate) mod migrate;
+pub(crate) mod serve;
 pub(crate) mod token;
+pub(crate) mod user;
 
 use std::ffi::OsStr;
 use std::fmt;

@@ -4,5 +4,6 @@
 mod decode;
 mod encode;
 mod keys;
+mod user;
 mod util;
 mod verify;

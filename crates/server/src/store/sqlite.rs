@@ -42,7 +42,17 @@ impl SqliteStore {
 
     /// Opens the database file at `path`, creating it if needed.
     pub async fn open_file(path: &Path) -> Result<SqliteStore, StoreError> {
-        Self::with_options(SqliteConnectOptions::new().filename(path)).await
+        let store = Self::with_options(SqliteConnectOptions::new().filename(path)).await?;
+        // The file holds password hashes: owner-only, like the generated key. SQLite gives the
+        // -wal and -shm files the database file's permissions.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+                tracing::warn!(error = %e, path = %path.display(), "could not restrict database permissions");
+            }
+        }
+        Ok(store)
     }
 
     async fn with_options(options: SqliteConnectOptions) -> Result<SqliteStore, StoreError> {
