@@ -16,10 +16,13 @@ pub(crate) fn data(name: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
 
-/// A signing key for `alg`: HMAC from a fixed secret, others freshly generated.
+/// A signing key for `alg`: HMAC from a fixed secret, RSA from the fixture (generating RSA keys
+/// in a debug build is slow), EC and Ed25519 freshly generated.
 pub(crate) fn signing_key(alg: Algorithm) -> Key {
     if alg.is_hmac() {
         Key::hmac(alg, SECRET_64).expect("hmac key")
+    } else if alg.as_str().starts_with("RS") || alg.as_str().starts_with("PS") {
+        Key::from_pem(alg, &data("rsa2048.pkcs8.pem")).expect("rsa fixture")
     } else {
         Key::generate(alg).expect("generate")
     }

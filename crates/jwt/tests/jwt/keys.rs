@@ -359,3 +359,18 @@ fn algorithm_names_round_trip_exactly() {
     assert!("eddsa".parse::<Algorithm>().is_err());
     assert!(Algorithm::HS384.is_hmac() && !Algorithm::ES256.is_hmac());
 }
+
+#[test]
+fn keys_and_key_sets_are_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync + Clone>() {}
+    assert_send_sync::<Key>();
+    assert_send_sync::<KeySet>();
+    assert_send_sync::<Validation>();
+    let keys = KeySet::from(Key::from_pem(Algorithm::ES256, &data("ec256.pkcs8.pem")).unwrap());
+    let token = encode(keys.iter().next().unwrap(), &json!({"exp": NOW + 1})).unwrap();
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| assert!(decode::<Value>(&token, &keys, &Validation::new(), NOW).is_ok()));
+        }
+    });
+}
