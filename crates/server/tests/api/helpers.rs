@@ -391,3 +391,31 @@ pub fn access_error(message: &str) -> String {
         r#"{{"detail":"Given token not valid for any token type","code":"token_not_valid","messages":[{{"token_class":"AccessToken","token_type":"access","message":"{message}"}}]}}"#
     )
 }
+
+/// A token with an arbitrary JOSE header (e.g. no `typ`, an extra `kid`) and payload, signed
+/// with `key` (the server's key to be accepted, another one to be refused). Both parts are
+/// serialized compactly in the order given, as PyJWT would for the payload.
+pub fn sign_with_header(key: &tessera_jwt::Key, header: &Value, claims: &Value) -> String {
+    use base64::Engine as _;
+    let b64 = |v: &Value| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).unwrap())
+    };
+    let input = format!("{}.{}", b64(header), b64(claims));
+    let signature = key.sign(input.as_bytes()).expect("sign");
+    format!(
+        "{input}.{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(signature)
+    )
+}
+
+/// simplejwt's claims for a token of `token_type` for `user_id`, issued now (`jti` fresh).
+pub fn simplejwt_claims(app: &TestApp, token_type: &str, user_id: &Value, lifetime: i64) -> Value {
+    let now = app.now();
+    json!({
+        "token_type": token_type,
+        "exp": now + lifetime,
+        "iat": now,
+        "jti": tessera_server::tokens::new_id(),
+        "user_id": user_id,
+    })
+}

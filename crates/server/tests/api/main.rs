@@ -12,4 +12,6 @@ mod obtain;
 mod refresh;
 mod service;
 mod sessions;
+mod store;
 mod verify;
+mod wire_contract;
