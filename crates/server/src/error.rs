@@ -100,6 +100,8 @@ pub enum ApiError {
     Fields(FieldErrors),
     /// 400 `{"detail":"JSON parse error - …"}`.
     Parse(String),
+    /// 400 `{"detail":"Multipart form parse error - …"}` (DRF's wording).
+    ParseDetail(String),
     /// 400 `{"non_field_errors":["…"]}`.
     NonField(String),
     /// 401 `{"detail":"…"}` (DRF `AuthenticationFailed`, no code in the body).
@@ -121,6 +123,8 @@ pub enum ApiError {
     NotFound,
     /// 405 with the allowed methods.
     MethodNotAllowed(Method, &'static str),
+    /// 408: the body did not arrive in time.
+    RequestTimeout,
     /// 413.
     PayloadTooLarge(usize),
     /// 415 with the offending media type.
@@ -151,6 +155,7 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 json!({ "detail": format!("JSON parse error - {msg}") }),
             ),
+            ApiError::ParseDetail(msg) => (StatusCode::BAD_REQUEST, json!({ "detail": msg })),
             ApiError::NonField(msg) => (
                 StatusCode::BAD_REQUEST,
                 json!({ "non_field_errors": [msg] }),
@@ -193,6 +198,10 @@ impl IntoResponse for ApiError {
                     .insert(header::ALLOW, HeaderValue::from_static(allow));
                 return response;
             }
+            ApiError::RequestTimeout => (
+                StatusCode::REQUEST_TIMEOUT,
+                json!({ "detail": "The request body did not arrive in time." }),
+            ),
             ApiError::PayloadTooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({ "detail": format!("Request body exceeds the limit of {limit} bytes.") }),

@@ -3,7 +3,7 @@
 //! axum's `Json` rejects with plain-text bodies; DRF answers malformed JSON, arrays and unknown
 //! media types with JSON (reference §2.2). [`Input`] reproduces that: it reads at most
 //! `max_body_size` bytes (413 beyond), accepts `application/json` and
-//! `application/x-www-form-urlencoded`, treats an empty body as an empty object (so missing fields
+//! `application/x-www-form-urlencoded` and `multipart/form-data`, treats an empty body as an empty object (so missing fields
 //! are reported per field) and answers anything else with 415.
 
 use axum::body::Body;
@@ -13,6 +13,9 @@ use serde_json::{Map, Value};
 
 use crate::error::{ApiError, FIELD_BLANK, FIELD_NOT_STRING, FIELD_NULL, FIELD_REQUIRED};
 use crate::state::AppState;
+
+/// How long a client may take to send its (small) body.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A request body decoded to a JSON object.
 #[derive(Debug, Default)]
@@ -38,11 +41,52 @@ impl FromRequest<AppState> for Input {
             return Err(ApiError::PayloadTooLarge(limit));
         }
         let body: Body = req.into_body();
-        let bytes = axum::body::to_bytes(body, limit)
+        // A client that trickles its body must not hold a connection and a task forever.
+        let bytes = tokio::time::timeout(BODY_READ_TIMEOUT, axum::body::to_bytes(body, limit))
             .await
+            .map_err(|_| ApiError::RequestTimeout)?
             .map_err(|_| ApiError::PayloadTooLarge(limit))?;
+        if let Some(ct) = content_type.as_deref()
+            && media_type(ct) == "multipart/form-data"
+            && !bytes.iter().all(u8::is_ascii_whitespace)
+        {
+            return parse_multipart(ct, &bytes).await.map(Input);
+        }
         parse_body(content_type.as_deref(), &bytes).map(Input)
     }
+}
+
+fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// `multipart/form-data` (RFC 7578): text parts become string fields (the last one wins, as
+/// Django's `QueryDict`); file parts (with a filename) are not form fields and are skipped.
+pub async fn parse_multipart(
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<Map<String, Value>, ApiError> {
+    let parse_error =
+        |e: multer::Error| ApiError::ParseDetail(format!("Multipart form parse error - {e}"));
+    let boundary = multer::parse_boundary(content_type).map_err(parse_error)?;
+    let mut multipart = multer::Multipart::with_reader(bytes, boundary);
+    let mut map = Map::new();
+    while let Some(field) = multipart.next_field().await.map_err(parse_error)? {
+        let Some(name) = field.name().map(str::to_owned) else {
+            continue;
+        };
+        if field.file_name().is_some() {
+            continue;
+        }
+        let text = field.text().await.map_err(parse_error)?;
+        map.insert(name, Value::String(text));
+    }
+    Ok(map)
 }
 
 /// Decodes `bytes` according to `content_type` (see the module documentation).

@@ -66,7 +66,7 @@ pub(crate) fn metadata(name: &str, description: &str, post_fields: &[&str]) -> R
         "name": name,
         "description": description,
         "renders": ["application/json"],
-        "parses": ["application/json", "application/x-www-form-urlencoded"],
+        "parses": ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"],
         "actions": {"POST": actions},
     }))
 }

@@ -605,7 +605,9 @@ async fn refresh_in(
     }
 
     if row.spent {
-        let in_grace = row.generation + 1 == row.family_generation
+        // A zero window means no grace at all (not "the same second").
+        let in_grace = req.grace_secs > 0
+            && row.generation + 1 == row.family_generation
             && row
                 .rotated_at
                 .is_some_and(|at| req.now.saturating_sub(at) <= req.grace_secs);

@@ -106,3 +106,34 @@ async fn rs256_from_a_configured_pem() {
     .unwrap();
     expect_401(app.me(&confused).await, &access_error("Token is invalid")).await;
 }
+
+#[tokio::test]
+async fn database_url_and_signing_key_file_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("elsewhere.db");
+    let key = dir.path().join("secret.txt");
+    std::fs::write(&key, format!("{TEST_SECRET}\n")).unwrap();
+    let app = spawn_app_with(|s| {
+        s.database_url = Some(format!("sqlite://{}", db.display()));
+        s.signing_key = None;
+        s.signing_key_file = Some(key.clone());
+    })
+    .await;
+    let pair = app.login_ok().await;
+    assert!(db.exists(), "the configured database file is used");
+    assert!(
+        !app.data_dir.path().join("tessera.db").exists(),
+        "not the default one"
+    );
+    // The file's contents (one trailing newline removed) are the HMAC secret.
+    let with_secret = tessera_jwt::Key::hmac(Algorithm::HS256, TEST_SECRET.as_bytes()).unwrap();
+    let now = u64::try_from(app.now()).unwrap();
+    let data: tessera_jwt::TokenData<Value> = tessera_jwt::decode(
+        &pair.access,
+        &KeySet::from(with_secret),
+        &Validation::new(),
+        now,
+    )
+    .unwrap();
+    assert_eq!(data.claims["token_type"], "access");
+}
