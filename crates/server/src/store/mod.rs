@@ -5,8 +5,12 @@
 //! backend modules. Every method that changes state commits before it returns, so a response
 //! that reports a change is never ahead of the database.
 
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
+#[cfg(feature = "postgres")]
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use std::fmt;
@@ -108,7 +112,8 @@ pub struct RefreshRequest {
     pub adopt_family_id: String,
     /// Current time, Unix seconds.
     pub now: i64,
-    /// Reuse grace window, seconds.
+    /// Reuse grace window, seconds (0 = none; otherwise whole seconds, so up to one second
+    /// more than configured).
     pub grace_secs: i64,
     /// Refuse inactive users.
     pub check_active: bool,
@@ -205,12 +210,17 @@ pub struct SessionCount {
 pub enum Store {
     /// Embedded SQLite (default).
     Sqlite(SqliteStore),
+    /// PostgreSQL, shared by any number of instances (cargo feature `postgres`).
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresStore),
 }
 
 macro_rules! delegate {
     ($self:ident . $method:ident ( $($arg:expr),* )) => {
         match $self {
             Store::Sqlite(s) => s.$method($($arg),*).await,
+            #[cfg(feature = "postgres")]
+            Store::Postgres(s) => s.$method($($arg),*).await,
         }
     };
 }
@@ -220,6 +230,10 @@ impl Store {
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
         if url.starts_with("sqlite:") {
             return Ok(Store::Sqlite(SqliteStore::connect(url).await?));
+        }
+        #[cfg(feature = "postgres")]
+        if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            return Ok(Store::Postgres(PostgresStore::connect(url).await?));
         }
         Err(StoreError::Url(
             url.split(':').next().unwrap_or_default().to_owned(),

@@ -161,7 +161,10 @@ impl PostgresStore {
         }
     }
 
-    pub(super) async fn user_by_username(&self, username: &str) -> Result<Option<User>, StoreError> {
+    pub(super) async fn user_by_username(
+        &self,
+        username: &str,
+    ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(concat!(
             "SELECT ",
             user_columns!(),
@@ -322,8 +325,15 @@ impl PostgresStore {
             return Ok(LogoutOutcome::AlreadyRevoked);
         }
         let outcome = match locked_token_row(&mut tx, &token.jti).await? {
-            None => match adopt(&mut tx, adopt_family_id, user_id, token, now, Some("logout"))
-                .await?
+            None => match adopt(
+                &mut tx,
+                adopt_family_id,
+                user_id,
+                token,
+                now,
+                Some("logout"),
+            )
+            .await?
             {
                 Adopted::Inserted => LogoutOutcome::Revoked {
                     family_id: adopt_family_id.to_owned(),
@@ -550,7 +560,16 @@ async fn adopt(
     revoked_reason: Option<&str>,
 ) -> Result<Adopted, StoreError> {
     let mut savepoint = conn.begin().await?;
-    match insert_family(&mut savepoint, family_id, user_id, token, now, revoked_reason).await {
+    match insert_family(
+        &mut savepoint,
+        family_id,
+        user_id,
+        token,
+        now,
+        revoked_reason,
+    )
+    .await
+    {
         Ok(()) => {
             savepoint.commit().await?;
             Ok(Adopted::Inserted)
@@ -650,8 +669,15 @@ async fn refresh_in(
         None => {
             // A valid token we never recorded (e.g. minted by a simplejwt server sharing the
             // secret during a migration): adopt it as the first generation of a new family.
-            match adopt(conn, &req.adopt_family_id, req.user_id, &req.token, req.now, None)
-                .await?
+            match adopt(
+                conn,
+                &req.adopt_family_id,
+                req.user_id,
+                &req.token,
+                req.now,
+                None,
+            )
+            .await?
             {
                 Adopted::Inserted => {
                     tracing::info!(target: "audit", event = "refresh_adopted",
@@ -677,7 +703,9 @@ async fn refresh_in(
     }
 
     if row.spent {
-        let in_grace = row.generation + 1 == row.family_generation
+        // A zero window means no grace at all (not "the same second"), as in the SQLite store.
+        let in_grace = req.grace_secs > 0
+            && row.generation + 1 == row.family_generation
             && row
                 .rotated_at
                 .is_some_and(|at| req.now.saturating_sub(at) <= req.grace_secs);
@@ -701,14 +729,13 @@ async fn refresh_in(
     // The conditional UPDATE is the spend. With the family row locked only one transaction at a
     // time gets here for this token, and it is the one that finds `spent_at IS NULL`; the
     // condition also holds on its own, whatever else changes around it.
-    let spent = sqlx::query(
-        "UPDATE refresh_tokens SET spent_at = $1 WHERE jti = $2 AND spent_at IS NULL",
-    )
-    .bind(req.now)
-    .bind(&req.token.jti)
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
+    let spent =
+        sqlx::query("UPDATE refresh_tokens SET spent_at = $1 WHERE jti = $2 AND spent_at IS NULL")
+            .bind(req.now)
+            .bind(&req.token.jti)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
     if spent != 1 {
         return Ok(RefreshOutcome::Revoked);
     }

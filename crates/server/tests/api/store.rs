@@ -36,7 +36,12 @@ fn family_id() -> String {
     random_hex(16)
 }
 
-fn request(user: &User, token: &IssuedRefresh, next: Option<IssuedRefresh>, now: i64) -> RefreshRequest {
+fn request(
+    user: &User,
+    token: &IssuedRefresh,
+    next: Option<IssuedRefresh>,
+    now: i64,
+) -> RefreshRequest {
     RefreshRequest {
         token: token.clone(),
         user_id: user.id,
@@ -113,7 +118,9 @@ async fn postgres_db() -> Option<TestDb> {
     };
     // A schema per case, named in the connection's search_path, so cases run in parallel on one
     // database without seeing each other's rows.
-    let admin = sqlx::PgPool::connect(&base).await.expect("connect to the test database");
+    let admin = sqlx::PgPool::connect(&base)
+        .await
+        .expect("connect to the test database");
     let schema = format!("t_{}", random_hex(8));
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE SCHEMA \"{schema}\"")))
         .execute(&admin)
@@ -171,6 +178,43 @@ async fn login(store: &Store, user: &User, now: i64) -> (String, IssuedRefresh) 
     (family, first)
 }
 
+/// Two handles on one database (two "instances"), each with connections already open, so that
+/// the calls of a concurrency case really overlap instead of queueing behind connection setup.
+async fn two_warm_handles(db: &TestDb, per_handle: usize) -> Arc<[Store; 2]> {
+    let handles = Arc::new([db.store.clone(), db.reopen().await]);
+    let mut pings = Vec::new();
+    for i in 0..2 * per_handle {
+        let handles = Arc::clone(&handles);
+        pings.push(tokio::spawn(async move { handles[i % 2].ping().await }));
+    }
+    for ping in pings {
+        ping.await.expect("task").expect("ping");
+    }
+    handles
+}
+
+/// Runs `calls` refreshes at once, alternating between the two handles, all released together.
+async fn refresh_at_once(
+    handles: &Arc<[Store; 2]>,
+    calls: Vec<RefreshRequest>,
+) -> Vec<RefreshOutcome> {
+    let start = Arc::new(tokio::sync::Barrier::new(calls.len()));
+    let mut tasks = Vec::new();
+    for (i, req) in calls.into_iter().enumerate() {
+        let handles = Arc::clone(handles);
+        let start = Arc::clone(&start);
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            handles[i % 2].refresh(&req).await.expect("refresh")
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task"));
+    }
+    outcomes
+}
+
 async fn refresh(store: &Store, req: &RefreshRequest) -> RefreshOutcome {
     store.refresh(req).await.expect("refresh")
 }
@@ -197,7 +241,10 @@ async fn concurrent_migrations_do_not_race(db: &TestDb) {
     assert_eq!(fresh.store.migrate().await.expect("third migrate"), 0);
     // Both handles work on the one schema.
     let u = user(&a, "alice").await;
-    assert_eq!(b.user_by_id(u.id).await.expect("read").map(|u| u.username), Some("alice".to_owned()));
+    assert_eq!(
+        b.user_by_id(u.id).await.expect("read").map(|u| u.username),
+        Some("alice".to_owned())
+    );
     a.close().await;
     b.close().await;
     fresh.finish().await;
@@ -241,12 +288,28 @@ async fn users_are_created_found_and_unique(db: &TestDb) {
     assert_eq!(alice.username, "alice");
     assert!(alice.is_active && !alice.is_staff && !alice.is_superuser);
     assert_eq!(alice.last_login, None);
-    assert_eq!(alice.tokens_valid_after, NOW - DAY, "no token older than the account");
-    assert_eq!(store.user_by_id(alice.id).await.expect("by id"), Some(alice.clone()));
-    assert_eq!(store.user_by_username("alice").await.expect("by name"), Some(alice.clone()));
+    assert_eq!(
+        alice.tokens_valid_after,
+        NOW - DAY,
+        "no token older than the account"
+    );
+    assert_eq!(
+        store.user_by_id(alice.id).await.expect("by id"),
+        Some(alice.clone())
+    );
+    assert_eq!(
+        store.user_by_username("alice").await.expect("by name"),
+        Some(alice.clone())
+    );
     // Usernames are case-sensitive, as with Django's default backend.
-    assert_eq!(store.user_by_username("Alice").await.expect("by name"), None);
-    assert_eq!(store.user_by_id(alice.id + 1000).await.expect("by id"), None);
+    assert_eq!(
+        store.user_by_username("Alice").await.expect("by name"),
+        None
+    );
+    assert_eq!(
+        store.user_by_id(alice.id + 1000).await.expect("by id"),
+        None
+    );
     let dup = store
         .create_user(
             &NewUser {
@@ -269,7 +332,12 @@ async fn user_ids_are_never_reused(db: &TestDb) {
     assert!(store.delete_user(b.id).await.expect("delete"));
     assert!(!store.delete_user(b.id).await.expect("delete again"));
     let c = user(store, "c").await;
-    assert!(c.id > b.id, "a deleted user's id must not come back ({} <= {})", c.id, b.id);
+    assert!(
+        c.id > b.id,
+        "a deleted user's id must not come back ({} <= {})",
+        c.id,
+        b.id
+    );
 }
 
 async fn list_users_counts_live_sessions(db: &TestDb) {
@@ -285,7 +353,10 @@ async fn list_users_counts_live_sessions(db: &TestDb) {
     // Expired: not live.
     login(store, &bob, NOW - 2 * DAY).await;
     let list = store.list_users(NOW).await.expect("list");
-    let counts: Vec<(String, u64)> = list.iter().map(|(u, c)| (u.username.clone(), c.live)).collect();
+    let counts: Vec<(String, u64)> = list
+        .iter()
+        .map(|(u, c)| (u.username.clone(), c.live))
+        .collect();
     assert_eq!(counts, vec![("alice".to_owned(), 2), ("bob".to_owned(), 0)]);
 }
 
@@ -296,20 +367,42 @@ async fn login_records_last_login_when_asked(db: &TestDb) {
         .start_session(alice.id, &family_id(), &issued(NOW), NOW, true)
         .await
         .expect("login");
-    assert_eq!(store.user_by_id(alice.id).await.expect("read").expect("user").last_login, Some(NOW));
+    assert_eq!(
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("read")
+            .expect("user")
+            .last_login,
+        Some(NOW)
+    );
     store
         .start_session(alice.id, &family_id(), &issued(NOW + 5), NOW + 5, false)
         .await
         .expect("login");
-    assert_eq!(store.user_by_id(alice.id).await.expect("read").expect("user").last_login, Some(NOW));
+    assert_eq!(
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("read")
+            .expect("user")
+            .last_login,
+        Some(NOW)
+    );
 }
 
 async fn rotation_spends_the_token_and_advances_the_family(db: &TestDb) {
     let store = &db.store;
     let alice = user(store, "alice").await;
     let (family, t0) = login(store, &alice, NOW).await;
-    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Live);
-    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(0));
+    assert_eq!(
+        store.refresh_status(&t0.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
+    assert_eq!(
+        store.family_generation(&family).await.expect("gen"),
+        Some(0)
+    );
 
     let req = rotate(&alice, &t0, NOW + 60);
     let t1 = req.next.clone().expect("next");
@@ -320,15 +413,33 @@ async fn rotation_spends_the_token_and_advances_the_family(db: &TestDb) {
         }
         other => panic!("expected Rotated, got {other:?}"),
     }
-    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(1));
-    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Spent);
-    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Live);
-    assert_eq!(store.family_of(&t1.jti).await.expect("family"), Some(family.clone()));
+    assert_eq!(
+        store.family_generation(&family).await.expect("gen"),
+        Some(1)
+    );
+    assert_eq!(
+        store.refresh_status(&t0.jti).await.expect("status"),
+        RefreshStatus::Spent
+    );
+    assert_eq!(
+        store.refresh_status(&t1.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
+    assert_eq!(
+        store.family_of(&t1.jti).await.expect("family"),
+        Some(family.clone())
+    );
 
     // And the new token rotates in turn.
     let req = rotate(&alice, &t1, NOW + 120);
-    assert!(matches!(refresh(store, &req).await, RefreshOutcome::Rotated { .. }));
-    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(2));
+    assert!(matches!(
+        refresh(store, &req).await,
+        RefreshOutcome::Rotated { .. }
+    ));
+    assert_eq!(
+        store.family_generation(&family).await.expect("gen"),
+        Some(2)
+    );
 }
 
 async fn reuse_within_grace_returns_the_current_token(db: &TestDb) {
@@ -340,7 +451,11 @@ async fn reuse_within_grace_returns_the_current_token(db: &TestDb) {
     refresh(store, &req).await;
     // The client lost the response and retries with t0, GRACE seconds later (inclusive).
     match refresh(store, &rotate(&alice, &t0, NOW + GRACE)).await {
-        RefreshOutcome::Grace { current, family_id, user } => {
+        RefreshOutcome::Grace {
+            current,
+            family_id,
+            user,
+        } => {
             assert_eq!(current, t1);
             assert_eq!(family_id, family);
             assert_eq!(user.id, alice.id);
@@ -348,8 +463,14 @@ async fn reuse_within_grace_returns_the_current_token(db: &TestDb) {
         other => panic!("expected Grace, got {other:?}"),
     }
     // Nothing changed: t1 is still the live current token.
-    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(1));
-    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(
+        store.family_generation(&family).await.expect("gen"),
+        Some(1)
+    );
+    assert_eq!(
+        store.refresh_status(&t1.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
 }
 
 async fn reuse_after_grace_revokes_the_family(db: &TestDb) {
@@ -367,8 +488,14 @@ async fn reuse_after_grace_revokes_the_family(db: &TestDb) {
         other => panic!("expected ReuseDetected, got {other:?}"),
     }
     // The legitimate holder's token dies with the family.
-    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Revoked);
-    assert!(matches!(refresh(store, &rotate(&alice, &t1, NOW + GRACE + 2)).await, RefreshOutcome::Revoked));
+    assert_eq!(
+        store.refresh_status(&t1.jti).await.expect("status"),
+        RefreshStatus::Revoked
+    );
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &t1, NOW + GRACE + 2)).await,
+        RefreshOutcome::Revoked
+    ));
 }
 
 async fn grace_covers_only_the_previous_generation(db: &TestDb) {
@@ -391,28 +518,31 @@ async fn concurrent_refreshes_rotate_exactly_once(db: &TestDb) {
     // instances): one rotates; the others, inside the grace window, get the winner's token.
     let alice = user(&db.store, "alice").await;
     let (family, t0) = login(&db.store, &alice, NOW).await;
-    let handles = Arc::new([db.store.clone(), db.reopen().await]);
-    let mut tasks = Vec::new();
-    for i in 0..20 {
-        let handles = Arc::clone(&handles);
-        let req = rotate(&alice, &t0, NOW + 1);
-        tasks.push(tokio::spawn(async move {
-            let next = req.next.clone().expect("next");
-            (next, handles[i % 2].refresh(&req).await.expect("refresh"))
-        }));
-    }
+    let handles = two_warm_handles(db, 10).await;
+    let calls: Vec<_> = (0..20).map(|_| rotate(&alice, &t0, NOW + 1)).collect();
+    let nexts: Vec<_> = calls
+        .iter()
+        .map(|c| c.next.clone().expect("next"))
+        .collect();
+    let outcomes = refresh_at_once(&handles, calls).await;
     let mut winners = Vec::new();
     let mut currents = Vec::new();
-    for task in tasks {
-        match task.await.expect("task") {
-            (next, RefreshOutcome::Rotated { .. }) => winners.push(next),
-            (_, RefreshOutcome::Grace { current, .. }) => currents.push(current),
-            (_, other) => panic!("unexpected outcome {other:?}"),
+    for (next, outcome) in nexts.into_iter().zip(outcomes) {
+        match outcome {
+            RefreshOutcome::Rotated { .. } => winners.push(next),
+            RefreshOutcome::Grace { current, .. } => currents.push(current),
+            other => panic!("unexpected outcome {other:?}"),
         }
     }
     assert_eq!(winners.len(), 1, "exactly one refresh rotates");
-    assert!(currents.iter().all(|c| *c == winners[0]), "the others get the winner's token");
-    assert_eq!(db.store.family_generation(&family).await.expect("gen"), Some(1));
+    assert!(
+        currents.iter().all(|c| *c == winners[0]),
+        "the others get the winner's token"
+    );
+    assert_eq!(
+        db.store.family_generation(&family).await.expect("gen"),
+        Some(1)
+    );
     handles[1].close().await;
 }
 
@@ -421,25 +551,27 @@ async fn concurrent_refreshes_without_grace_revoke(db: &TestDb) {
     // winner's token is dead too — never two live generations.
     let alice = user(&db.store, "alice").await;
     let (family, t0) = login(&db.store, &alice, NOW).await;
-    let handles = Arc::new([db.store.clone(), db.reopen().await]);
-    let mut tasks = Vec::new();
-    for i in 0..10 {
-        let handles = Arc::clone(&handles);
-        let mut req = rotate(&alice, &t0, NOW + 1);
-        req.grace_secs = -1;
-        tasks.push(tokio::spawn(async move { handles[i % 2].refresh(&req).await.expect("refresh") }));
-    }
+    let handles = two_warm_handles(db, 5).await;
+    let calls: Vec<_> = (0..10)
+        .map(|_| RefreshRequest {
+            grace_secs: 0,
+            ..rotate(&alice, &t0, NOW + 1)
+        })
+        .collect();
     let mut rotated = 0;
-    let mut reuse = 0;
-    for task in tasks {
-        match task.await.expect("task") {
+    let mut refused = 0;
+    for outcome in refresh_at_once(&handles, calls).await {
+        match outcome {
             RefreshOutcome::Rotated { .. } => rotated += 1,
-            RefreshOutcome::ReuseDetected { .. } | RefreshOutcome::Revoked => reuse += 1,
+            RefreshOutcome::ReuseDetected { .. } | RefreshOutcome::Revoked => refused += 1,
             other => panic!("unexpected outcome {other:?}"),
         }
     }
-    assert_eq!((rotated, reuse), (1, 9));
-    assert_eq!(db.store.family_generation(&family).await.expect("gen"), Some(1));
+    assert_eq!((rotated, refused), (1, 9));
+    assert_eq!(
+        db.store.family_generation(&family).await.expect("gen"),
+        Some(1)
+    );
     let list = db.store.list_users(NOW).await.expect("list");
     assert_eq!(list[0].1.live, 0, "the family is revoked");
     handles[1].close().await;
@@ -455,49 +587,70 @@ async fn non_rotating_refresh_keeps_the_token(db: &TestDb) {
             RefreshOutcome::Accepted { .. }
         ));
     }
-    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Live);
-    assert_eq!(store.family_generation(&family).await.expect("gen"), Some(0));
+    assert_eq!(
+        store.refresh_status(&t0.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
+    assert_eq!(
+        store.family_generation(&family).await.expect("gen"),
+        Some(0)
+    );
 }
 
 async fn unknown_valid_token_is_adopted(db: &TestDb) {
     let store = &db.store;
     let alice = user(store, "alice").await;
     let foreign = issued(NOW);
-    assert_eq!(store.refresh_status(&foreign.jti).await.expect("status"), RefreshStatus::Unknown);
+    assert_eq!(
+        store.refresh_status(&foreign.jti).await.expect("status"),
+        RefreshStatus::Unknown
+    );
     let req = rotate(&alice, &foreign, NOW + 1);
     let adopted = req.adopt_family_id.clone();
     match refresh(store, &req).await {
         RefreshOutcome::Rotated { family_id, .. } => assert_eq!(family_id, adopted),
         other => panic!("expected Rotated, got {other:?}"),
     }
-    assert_eq!(store.family_of(&foreign.jti).await.expect("family"), Some(adopted.clone()));
-    assert_eq!(store.family_generation(&adopted).await.expect("gen"), Some(1));
-    assert_eq!(store.refresh_status(&foreign.jti).await.expect("status"), RefreshStatus::Spent);
+    assert_eq!(
+        store.family_of(&foreign.jti).await.expect("family"),
+        Some(adopted.clone())
+    );
+    assert_eq!(
+        store.family_generation(&adopted).await.expect("gen"),
+        Some(1)
+    );
+    assert_eq!(
+        store.refresh_status(&foreign.jti).await.expect("status"),
+        RefreshStatus::Spent
+    );
 }
 
 async fn concurrent_adoption_makes_one_family(db: &TestDb) {
+    // Ten refreshes at once of one valid token the store has never seen: one family adopts it.
     let alice = user(&db.store, "alice").await;
     let foreign = issued(NOW);
-    let handles = Arc::new([db.store.clone(), db.reopen().await]);
-    let mut tasks = Vec::new();
-    for i in 0..10 {
-        let handles = Arc::clone(&handles);
-        let req = rotate(&alice, &foreign, NOW + 1);
-        tasks.push(tokio::spawn(async move { handles[i % 2].refresh(&req).await.expect("refresh") }));
-    }
+    let handles = two_warm_handles(db, 5).await;
+    let calls: Vec<_> = (0..10).map(|_| rotate(&alice, &foreign, NOW + 1)).collect();
     let mut families = Vec::new();
-    for task in tasks {
-        match task.await.expect("task") {
-            RefreshOutcome::Rotated { family_id, .. } | RefreshOutcome::Grace { family_id, .. } => {
+    let mut rotated = 0;
+    for outcome in refresh_at_once(&handles, calls).await {
+        match outcome {
+            RefreshOutcome::Rotated { family_id, .. } => {
+                rotated += 1;
                 families.push(family_id);
             }
+            RefreshOutcome::Grace { family_id, .. } => families.push(family_id),
             other => panic!("unexpected outcome {other:?}"),
         }
     }
+    assert_eq!(rotated, 1);
     families.sort();
     families.dedup();
     assert_eq!(families.len(), 1, "one family for one token: {families:?}");
-    assert_eq!(db.store.family_generation(&families[0]).await.expect("gen"), Some(1));
+    assert_eq!(
+        db.store.family_generation(&families[0]).await.expect("gen"),
+        Some(1)
+    );
     handles[1].close().await;
 }
 
@@ -510,21 +663,45 @@ async fn refresh_rereads_the_user(db: &TestDb) {
     let bob = user(store, "bob").await;
     let mut wrong = rotate(&bob, &t0, NOW + 1);
     wrong.user_id = bob.id;
-    assert!(matches!(refresh(store, &wrong).await, RefreshOutcome::Revoked));
+    assert!(matches!(
+        refresh(store, &wrong).await,
+        RefreshOutcome::Revoked
+    ));
 
     // Inactive: refused while check_active is on.
-    store.set_active(alice.id, false, NOW + 2, NOW + 1).await.expect("deactivate");
-    assert!(matches!(refresh(store, &rotate(&alice, &t0, NOW + 3)).await, RefreshOutcome::UserInactive));
-    assert_eq!(store.set_active(alice.id, true, NOW + 4, NOW + 4).await.expect("activate"), 0);
+    store
+        .set_active(alice.id, false, NOW + 2, NOW + 1)
+        .await
+        .expect("deactivate");
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &t0, NOW + 3)).await,
+        RefreshOutcome::UserInactive
+    ));
+    assert_eq!(
+        store
+            .set_active(alice.id, true, NOW + 4, NOW + 4)
+            .await
+            .expect("activate"),
+        0
+    );
     // Reactivation does not bring back tokens revoked by the deactivation.
-    assert!(matches!(refresh(store, &rotate(&alice, &t0, NOW + 5)).await, RefreshOutcome::Revoked));
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &t0, NOW + 5)).await,
+        RefreshOutcome::Revoked
+    ));
 
     // Deleted: the user is gone, and their families with them.
     let (family, t) = login(store, &bob, NOW + 6).await;
     assert!(store.delete_user(bob.id).await.expect("delete"));
-    assert!(matches!(refresh(store, &rotate(&bob, &t, NOW + 7)).await, RefreshOutcome::UserMissing));
+    assert!(matches!(
+        refresh(store, &rotate(&bob, &t, NOW + 7)).await,
+        RefreshOutcome::UserMissing
+    ));
     assert_eq!(store.family_generation(&family).await.expect("gen"), None);
-    assert_eq!(store.refresh_status(&t.jti).await.expect("status"), RefreshStatus::Unknown);
+    assert_eq!(
+        store.refresh_status(&t.jti).await.expect("status"),
+        RefreshStatus::Unknown
+    );
 }
 
 async fn deactivation_revokes_sessions(db: &TestDb) {
@@ -532,8 +709,18 @@ async fn deactivation_revokes_sessions(db: &TestDb) {
     let alice = user(store, "alice").await;
     login(store, &alice, NOW).await;
     login(store, &alice, NOW).await;
-    assert_eq!(store.set_active(alice.id, false, NOW + 1, NOW).await.expect("deactivate"), 2);
-    let after = store.user_by_id(alice.id).await.expect("read").expect("user");
+    assert_eq!(
+        store
+            .set_active(alice.id, false, NOW + 1, NOW)
+            .await
+            .expect("deactivate"),
+        2
+    );
+    let after = store
+        .user_by_id(alice.id)
+        .await
+        .expect("read")
+        .expect("user");
     assert!(!after.is_active);
     assert_eq!(after.tokens_valid_after, NOW + 1);
 }
@@ -545,44 +732,107 @@ async fn logout_all_revokes_every_session(db: &TestDb) {
     let (_, a1) = login(store, &alice, NOW).await;
     let (_, a2) = login(store, &alice, NOW).await;
     let (_, b1) = login(store, &bob, NOW).await;
-    assert_eq!(store.revoke_user_tokens(alice.id, NOW + 1, NOW, "logout_all").await.expect("revoke"), 2);
     assert_eq!(
-        store.user_by_id(alice.id).await.expect("read").expect("user").tokens_valid_after,
+        store
+            .revoke_user_tokens(alice.id, NOW + 1, NOW, "logout_all")
+            .await
+            .expect("revoke"),
+        2
+    );
+    assert_eq!(
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("read")
+            .expect("user")
+            .tokens_valid_after,
         NOW + 1
     );
     for t in [&a1, &a2] {
-        assert_eq!(store.refresh_status(&t.jti).await.expect("status"), RefreshStatus::Revoked);
-        assert!(matches!(refresh(store, &rotate(&alice, t, NOW + 2)).await, RefreshOutcome::Revoked));
+        assert_eq!(
+            store.refresh_status(&t.jti).await.expect("status"),
+            RefreshStatus::Revoked
+        );
+        assert!(matches!(
+            refresh(store, &rotate(&alice, t, NOW + 2)).await,
+            RefreshOutcome::Revoked
+        ));
     }
     // Other users are untouched.
-    assert!(matches!(refresh(store, &rotate(&bob, &b1, NOW + 2)).await, RefreshOutcome::Rotated { .. }));
+    assert!(matches!(
+        refresh(store, &rotate(&bob, &b1, NOW + 2)).await,
+        RefreshOutcome::Rotated { .. }
+    ));
     // A later login is fine; an earlier revocation time never moves the boundary back.
     let (_, a3) = login(store, &alice, NOW + 1).await;
-    assert_eq!(store.revoke_user_tokens(alice.id, NOW - 100, NOW + 1, "logout_all").await.expect("revoke"), 1);
     assert_eq!(
-        store.user_by_id(alice.id).await.expect("read").expect("user").tokens_valid_after,
+        store
+            .revoke_user_tokens(alice.id, NOW - 100, NOW + 1, "logout_all")
+            .await
+            .expect("revoke"),
+        1
+    );
+    assert_eq!(
+        store
+            .user_by_id(alice.id)
+            .await
+            .expect("read")
+            .expect("user")
+            .tokens_valid_after,
         NOW + 1
     );
-    assert!(matches!(refresh(store, &rotate(&alice, &a3, NOW + 3)).await, RefreshOutcome::Revoked));
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &a3, NOW + 3)).await,
+        RefreshOutcome::Revoked
+    ));
     // A token issued before the boundary is refused even if its family is unknown (adoption).
-    assert!(matches!(refresh(store, &rotate(&alice, &issued(NOW), NOW + 3)).await, RefreshOutcome::Revoked));
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &issued(NOW), NOW + 3)).await,
+        RefreshOutcome::Revoked
+    ));
 }
 
 async fn password_change_revokes_and_rehash_does_not(db: &TestDb) {
     let store = &db.store;
     let alice = user(store, "alice").await;
     let (_, t0) = login(store, &alice, NOW).await;
-    store.update_password_hash(alice.id, "$argon2id$upgraded").await.expect("rehash");
-    let after = store.user_by_id(alice.id).await.expect("read").expect("user");
+    store
+        .update_password_hash(alice.id, "$argon2id$upgraded")
+        .await
+        .expect("rehash");
+    let after = store
+        .user_by_id(alice.id)
+        .await
+        .expect("read")
+        .expect("user");
     assert_eq!(after.password, "$argon2id$upgraded");
-    assert_eq!(after.tokens_valid_after, alice.tokens_valid_after, "a re-hash logs nobody out");
-    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(
+        after.tokens_valid_after, alice.tokens_valid_after,
+        "a re-hash logs nobody out"
+    );
+    assert_eq!(
+        store.refresh_status(&t0.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
 
-    assert_eq!(store.change_password(alice.id, "$argon2id$new", NOW + 1, NOW).await.expect("passwd"), 1);
-    let after = store.user_by_id(alice.id).await.expect("read").expect("user");
+    assert_eq!(
+        store
+            .change_password(alice.id, "$argon2id$new", NOW + 1, NOW)
+            .await
+            .expect("passwd"),
+        1
+    );
+    let after = store
+        .user_by_id(alice.id)
+        .await
+        .expect("read")
+        .expect("user");
     assert_eq!(after.password, "$argon2id$new");
     assert_eq!(after.tokens_valid_after, NOW + 1);
-    assert_eq!(store.refresh_status(&t0.jti).await.expect("status"), RefreshStatus::Revoked);
+    assert_eq!(
+        store.refresh_status(&t0.jti).await.expect("status"),
+        RefreshStatus::Revoked
+    );
 }
 
 async fn logout_revokes_one_family(db: &TestDb) {
@@ -591,44 +841,86 @@ async fn logout_revokes_one_family(db: &TestDb) {
     let (family, t0) = login(store, &alice, NOW).await;
     let (_, other) = login(store, &alice, NOW).await;
     assert_eq!(
-        store.logout(&t0, alice.id, &family_id(), NOW + 1).await.expect("logout"),
-        LogoutOutcome::Revoked { family_id: family.clone(), adopted: false }
+        store
+            .logout(&t0, alice.id, &family_id(), NOW + 1)
+            .await
+            .expect("logout"),
+        LogoutOutcome::Revoked {
+            family_id: family.clone(),
+            adopted: false
+        }
     );
     assert_eq!(
-        store.logout(&t0, alice.id, &family_id(), NOW + 2).await.expect("logout"),
+        store
+            .logout(&t0, alice.id, &family_id(), NOW + 2)
+            .await
+            .expect("logout"),
         LogoutOutcome::AlreadyRevoked
     );
-    assert!(matches!(refresh(store, &rotate(&alice, &t0, NOW + 3)).await, RefreshOutcome::Revoked));
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &t0, NOW + 3)).await,
+        RefreshOutcome::Revoked
+    ));
     // The other session lives on.
-    assert_eq!(store.refresh_status(&other.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(
+        store.refresh_status(&other.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
 
     // An unknown (e.g. simplejwt-issued) token is recorded as a revoked family.
     let foreign = issued(NOW);
     let adopt = family_id();
     assert_eq!(
-        store.logout(&foreign, alice.id, &adopt, NOW + 4).await.expect("logout"),
-        LogoutOutcome::Revoked { family_id: adopt.clone(), adopted: true }
+        store
+            .logout(&foreign, alice.id, &adopt, NOW + 4)
+            .await
+            .expect("logout"),
+        LogoutOutcome::Revoked {
+            family_id: adopt.clone(),
+            adopted: true
+        }
     );
-    assert_eq!(store.refresh_status(&foreign.jti).await.expect("status"), RefreshStatus::Revoked);
-    assert!(matches!(refresh(store, &rotate(&alice, &foreign, NOW + 5)).await, RefreshOutcome::Revoked));
+    assert_eq!(
+        store.refresh_status(&foreign.jti).await.expect("status"),
+        RefreshStatus::Revoked
+    );
+    assert!(matches!(
+        refresh(store, &rotate(&alice, &foreign, NOW + 5)).await,
+        RefreshOutcome::Revoked
+    ));
 
     // A token presented with the wrong user id is not someone else's to log out.
     let bob = user(store, "bob").await;
     assert_eq!(
-        store.logout(&other, bob.id, &family_id(), NOW + 6).await.expect("logout"),
+        store
+            .logout(&other, bob.id, &family_id(), NOW + 6)
+            .await
+            .expect("logout"),
         LogoutOutcome::AlreadyRevoked
     );
-    assert_eq!(store.refresh_status(&other.jti).await.expect("status"), RefreshStatus::Live);
+    assert_eq!(
+        store.refresh_status(&other.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
 
     // Before the user's revocation boundary; and for a deleted user.
-    store.revoke_user_tokens(alice.id, NOW + 10, NOW + 9, "logout_all").await.expect("revoke");
+    store
+        .revoke_user_tokens(alice.id, NOW + 10, NOW + 9, "logout_all")
+        .await
+        .expect("revoke");
     assert_eq!(
-        store.logout(&issued(NOW + 5), alice.id, &family_id(), NOW + 10).await.expect("logout"),
+        store
+            .logout(&issued(NOW + 5), alice.id, &family_id(), NOW + 10)
+            .await
+            .expect("logout"),
         LogoutOutcome::AlreadyRevoked
     );
     store.delete_user(bob.id).await.expect("delete");
     assert_eq!(
-        store.logout(&issued(NOW), bob.id, &family_id(), NOW).await.expect("logout"),
+        store
+            .logout(&issued(NOW), bob.id, &family_id(), NOW)
+            .await
+            .expect("logout"),
         LogoutOutcome::UserMissing
     );
 }
@@ -671,11 +963,26 @@ async fn prune_deletes_only_expired_state(db: &TestDb) {
 
     let report = store.prune(NOW + 20).await.expect("prune");
     assert_eq!((report.families, report.tokens), (1, 1));
-    assert_eq!(store.family_generation(&old_family).await.expect("gen"), None);
-    assert_eq!(store.refresh_status(&old.jti).await.expect("status"), RefreshStatus::Unknown);
-    assert_eq!(store.family_generation(&live_family).await.expect("gen"), Some(1));
-    assert_eq!(store.refresh_status(&t1.jti).await.expect("status"), RefreshStatus::Live);
-    assert_eq!(store.prune(NOW + 20).await.expect("prune again").families, 0);
+    assert_eq!(
+        store.family_generation(&old_family).await.expect("gen"),
+        None
+    );
+    assert_eq!(
+        store.refresh_status(&old.jti).await.expect("status"),
+        RefreshStatus::Unknown
+    );
+    assert_eq!(
+        store.family_generation(&live_family).await.expect("gen"),
+        Some(1)
+    );
+    assert_eq!(
+        store.refresh_status(&t1.jti).await.expect("status"),
+        RefreshStatus::Live
+    );
+    assert_eq!(
+        store.prune(NOW + 20).await.expect("prune again").families,
+        0
+    );
 }
 
 async fn ping_answers(db: &TestDb) {
