@@ -419,3 +419,20 @@ pub fn simplejwt_claims(app: &TestApp, token_type: &str, user_id: &Value, lifeti
         "user_id": user_id,
     })
 }
+
+impl TestApp {
+    /// Writes `request` as raw bytes on a new connection and returns everything the server
+    /// answers until it closes the connection (send `Connection: close`). For requests an HTTP
+    /// client refuses to build: invalid header bytes, lying framing, odd methods.
+    pub async fn send_raw(&self, request: &[u8]) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("connect");
+        // The server may answer and close before reading everything; a write error is fine.
+        let _ = stream.write_all(request).await;
+        let mut out = Vec::new();
+        let _ = stream.read_to_end(&mut out).await;
+        String::from_utf8_lossy(&out).into_owned()
+    }
+}

@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod blacklist;
+mod hostile_input;
 mod obtain;
 mod refresh;
 mod service;
