@@ -8,6 +8,7 @@ mod helpers;
 mod auth;
 mod bad_input;
 mod blacklist;
+mod django_interop;
 mod hostile_input;
 mod obtain;
 mod refresh;
