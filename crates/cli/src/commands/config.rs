@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use tessera_server::config::{Settings, Sources};
+use tessera_server::keys::Keys;
 
 use crate::output::print_line;
 
@@ -60,6 +61,16 @@ pub(crate) fn run(args: ConfigCmd) -> anyhow::Result<ExitCode> {
         ConfigCommand::Check => {
             let settings = args.source.load(Vec::new())?;
             print_line(settings.redacted().trim_end())?;
+            // A configured key is loaded now, so a bad PEM or a short secret shows here rather
+            // than at the next start. (A generated key is not created by a check.)
+            if settings.signing_key.is_some() || settings.signing_key_file.is_some() {
+                let keys = Keys::load(&settings).context("loading the signing key")?;
+                let kid = keys
+                    .signing()
+                    .kid()
+                    .map_or(String::new(), |k| format!(", kid {k}"));
+                eprintln!("signing key OK ({}{kid})", settings.algorithm);
+            }
             eprintln!("configuration OK");
             Ok(ExitCode::SUCCESS)
         }
