@@ -15,6 +15,8 @@ asks of a cluster:
   reads the user's revocation time from the database; no per-instance cache to invalidate);
 - both instances starting at once on an empty database migrate it without racing, and a later
   `tessera migrate` is a no-op;
+- while PostgreSQL is down, state-touching requests answer 503 with a JSON body, and both
+  instances serve again once it is back, without a restart;
 - with one instance stopped, nginx keeps serving through the other.
 
 Needs: the `tessera` binary built with PostgreSQL support (`cargo build -p tessera-cli`), the
@@ -413,6 +415,31 @@ def check_logout_all_reaches_other_instance(c: Cluster) -> None:
     assert c.direct("B").me(again.json()["access"]).status == 200
 
 
+def check_database_outage_answers_503_and_recovers(c: Cluster) -> None:
+    tokens = c.via_nginx().login().json()
+    subprocess.run([str(HERE / "pg.sh"), "down", c.pg_dir], check=True)
+    try:
+        # Everything that reads or writes state (verify too: it checks the user's revocation
+        # time) answers 503 with a JSON body — never a 500, a hang or an HTML page.
+        for name, r in [
+            ("verify", c.direct("B").request("POST", "/api/token/verify/", {"token": tokens["access"]})),
+            ("refresh", c.direct("B").refresh(tokens["refresh"])),
+            ("me", c.direct("A").me(tokens["access"])),
+            ("readyz", c.direct("A").request("GET", "/readyz")),
+        ]:
+            assert r.status == 503, (name, r)
+            assert r.headers.get("Content-Type", "").startswith("application/json"), (name, r.headers)
+            assert "detail" in r.json(), (name, r)
+    finally:
+        subprocess.run([str(HERE / "pg.sh"), "up", c.pg_dir], check=True)
+    # Same processes, no restart: the pools reconnect. Readiness first, then real work.
+    for name in ("A", "B"):
+        c.wait_ready(name, limit=30)
+    r = c.direct("B").refresh(tokens["refresh"])
+    assert r.status == 200, r
+    assert c.direct("A").me(r.json()["access"]).status == 200
+
+
 def check_failover(c: Cluster) -> None:
     access = c.via_nginx().login().json()["access"]
     c.stop_instance("A")
@@ -429,6 +456,7 @@ CHECKS = [
     check_reuse_across_instances_revokes_family,
     check_concurrent_refreshes_rotate_once,
     check_logout_all_reaches_other_instance,
+    check_database_outage_answers_503_and_recovers,
     check_failover,  # last: it stops instance A
 ]
 

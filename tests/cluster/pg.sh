@@ -4,6 +4,8 @@
 #
 #   eval "$(tests/cluster/pg.sh start)"   # sets TESSERA_PG_DIR and TESSERA_TEST_DATABASE_URL
 #   tests/cluster/pg.sh stop "$TESSERA_PG_DIR"
+#   tests/cluster/pg.sh down DIR / up DIR   # stop and start the server, keeping the data
+#                                           # (outage tests: same port, same database)
 #
 # `start` prints shell assignments on stdout (everything else goes to stderr). It needs the
 # PostgreSQL server binaries (Debian: `apt-get install postgresql`); their directory is found with
@@ -38,6 +40,15 @@ as_owner() {
     fi
 }
 
+# Starts the server of cluster DIR on PORT; fails if it does not come up.
+server_start() {
+    local bindir=$1 dir=$2 port=$3
+    # fsync off: a throwaway cluster need not survive a machine crash, and tests run faster.
+    as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c max_connections=200" \
+        >/dev/null 2>&1
+}
+
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -66,10 +77,7 @@ start() {
     # A free port can be taken between the check and the bind: retry a few times.
     for attempt in 1 2 3 4 5; do
         port=$(free_port)
-        # fsync off: a throwaway cluster need not survive a machine crash, and tests run faster.
-        if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c full_page_writes=off -c max_connections=200" \
-            >/dev/null 2>&1; then
+        if server_start "$bindir" "$dir" "$port"; then
             break
         fi
         port=""
@@ -100,8 +108,25 @@ stop() {
     rm -rf "$dir"
 }
 
+down() {
+    local dir=${1:-}
+    [[ -n "$dir" && -d "$dir/data" ]] || die "usage: pg.sh down DIR"
+    as_owner "$(find_bindir)/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+up() {
+    local dir=${1:-}
+    [[ -n "$dir" && -f "$dir/port" ]] || die "usage: pg.sh up DIR"
+    server_start "$(find_bindir)" "$dir" "$(cat "$dir/port")" || {
+        tail -n 20 "$dir/server.log" >&2
+        die "the server did not start again"
+    }
+}
+
 case "${1:-}" in
     start) start ;;
     stop) shift; stop "$@" ;;
-    *) echo "usage: pg.sh start | pg.sh stop DIR" >&2; exit 2 ;;
+    down) shift; down "$@" ;;
+    up) shift; up "$@" ;;
+    *) echo "usage: pg.sh start | pg.sh stop DIR | pg.sh down DIR | pg.sh up DIR" >&2; exit 2 ;;
 esac
