@@ -168,9 +168,14 @@ wrk_run() {
     rss_reset
     # The machine's load when the scenario starts: on a shared machine, the honest caveat.
     cut -d' ' -f1 /proc/loadavg > "$out.load"
+    # The server's own CPU time over the scenario (user + system, all its threads): per request
+    # it does not depend on how much of the machine others were using, unlike requests/s.
+    local ticks0
+    ticks0=$(cpu_ticks)
     env "$@" BENCH_OUT="$out.json" BENCH_THREADS="$threads" \
         wrk -t"$threads" -c"$conns" -d"${dur}s" --timeout 30s -s "$LIB/$script" "http://$addr" \
         > "$out.wrk.txt" 2>&1
+    echo "$(( $(cpu_ticks) - ticks0 )) $(getconf CLK_TCK)" > "$out.cpu"
     rss_peak_kib > "$out.rss"
     wait_idle
     python3 - "$out.json" <<'PY' >&2

@@ -79,6 +79,13 @@ def scenario_result(raw, server, name):
     except OSError:
         out["peak_rss_mib"] = None
     try:
+        with open(os.path.join(raw, f"{server}.{name}.cpu")) as f:
+            ticks, hz = (int(x) for x in f.read().split())
+        out["server_cpu_us_per_request"] = (round(ticks * 1e6 / hz / r["requests"], 1)
+                                            if r["requests"] else None)
+    except (OSError, ValueError):
+        out["server_cpu_us_per_request"] = None
+    try:
         with open(os.path.join(raw, f"{server}.{name}.load")) as f:
             out["loadavg_1m_at_start"] = float(f.read().strip())
     except (OSError, ValueError):
@@ -170,11 +177,18 @@ def main():
     for alg in ("eddsa", "es256"):
         a = get("tessera", f"me-{alg}")
         crit = verify_cost.get(alg)
+        cpu_a = get("tessera", f"me-{alg}", "server_cpu_us_per_request")
+        cpu_hs = get("tessera", "me", "server_cpu_us_per_request")
         if a and hs:
-            # The extra CPU an asymmetric verify adds per request: the machine's cores over the
-            # request rate, minus the same for HS256 (whose verify is ~1 µs). The load generator's
-            # share is the same per request on both sides and cancels.
-            extra_us = cores * (1 / a - 1 / hs) * 1e6
+            if cpu_a and cpu_hs:
+                # The extra CPU an asymmetric verify adds per request: the server's own CPU time
+                # per request (from /proc, so other work on the machine does not count) minus
+                # the same for HS256, whose HMAC costs well under a microsecond.
+                extra_us = cpu_a - cpu_hs
+            else:
+                # Without CPU accounting: the machine's cores over the request rate, minus the
+                # same for HS256 (the load generator's share per request cancels).
+                extra_us = cores * (1 / a - 1 / hs) * 1e6
             results.setdefault("asymmetric_extra_us", {})[alg] = round(extra_us, 1)
             if crit:
                 target(f"/api/me/ {alg.upper()} extra cost per request vs Criterion verify",
@@ -204,11 +218,13 @@ def write_markdown(results, path):
                  f"{m.get('concurrency')} connections, {m.get('duration_s')} s per scenario, "
                  f"{m.get('users')} users. **The load generator runs on the same "
                  f"{m.get('cores', '?')} cores as the server under test**; each server runs alone. "
-                 "`load` is the machine's 1-minute load average when the scenario started "
-                 "(others' work on the shared machine counts in it).")
+                 "`CPU µs/req` is the server's own CPU time (user + system, all threads and "
+                 "processes, from /proc) divided by the requests completed; for the flood scenario "
+                 "it includes the logins. `load` is the machine's 1-minute load average when the "
+                 "scenario started (others' work on the shared machine counts in it).")
     lines += ["", "### Per scenario", "",
-              "| scenario | server | req/s | p50 ms | p99 ms | errors | peak RSS MiB | load |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| scenario | server | req/s | p50 ms | p99 ms | errors | peak RSS MiB | CPU µs/req | load |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for name, title in SCENARIOS:
         for server in SERVERS:
             r = results["servers"].get(server, {}).get("scenarios", {}).get(name)
@@ -220,6 +236,7 @@ def write_markdown(results, path):
             rps = f"{r['rps']:,.0f}" if r["rps"] >= 100 else f"{r['rps']:.1f}"
             lines.append(f"| {title} | {LABEL[server]} | {rps} | {p50} | "
                          f"{p99} | {r['errors']} | {fmt(r['peak_rss_mib'], '.1f')} | "
+                         f"{fmt(r.get('server_cpu_us_per_request'), ',.0f')} | "
                          f"{fmt(r.get('loadavg_1m_at_start'), '.1f')} |")
     lines += ["", "### Ratios (requests/s)", "",
               "| scenario | Tessera / ceiling | Tessera / simplejwt |", "|---|---:|---:|"]
