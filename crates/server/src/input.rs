@@ -112,6 +112,8 @@ pub fn parse_body(
                 serde_json::from_slice(bytes).map_err(|e| ApiError::Parse(e.to_string()))?;
             match value {
                 Value::Object(map) => Ok(map),
+                // DRF's serializer sees `None` as "no data" rather than a wrong type.
+                Value::Null => Err(ApiError::NonField("No data provided".to_owned())),
                 other => Err(ApiError::NonField(format!(
                     "Invalid data. Expected a dictionary, but got {}.",
                     python_type_name(&other)
