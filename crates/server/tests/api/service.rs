@@ -137,3 +137,41 @@ async fn database_url_and_signing_key_file_settings() {
     .unwrap();
     assert_eq!(data.claims["token_type"], "access");
 }
+
+#[tokio::test]
+async fn a_verifying_key_keeps_the_previous_key_valid_during_a_rotation() {
+    // Key rotation without downtime: the new key signs, the old one still verifies and both are
+    // published, so tokens issued before the switch keep working until they expire.
+    let old = tessera_jwt::Key::generate(Algorithm::ES256).unwrap();
+    let new = tessera_jwt::Key::generate(Algorithm::ES256).unwrap();
+    let app = spawn_app_with(|s| {
+        s.algorithm = Algorithm::ES256;
+        s.signing_key = Some(new.to_pkcs8_pem().unwrap().into());
+        s.verifying_key = Some(old.to_public_pem().unwrap());
+    })
+    .await;
+    let jwks: Value = app
+        .request(Method::GET, "/.well-known/jwks.json")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
+    assert_eq!(kids, [new.kid().unwrap(), old.kid().unwrap()]);
+    let now = app.now();
+    let claims = serde_json::json!({"token_type":"access","exp":now+60,"iat":now,
+        "jti":tessera_server::tokens::new_id(),"user_id":app.user.id.to_string()});
+    let issued_before = tessera_jwt::encode(&old, &claims).unwrap();
+    assert_eq!(app.me(&issued_before).await.status(), StatusCode::OK);
+    let pair = app.login_ok().await;
+    assert_eq!(header(&pair.access)["kid"], new.kid().unwrap());
+    // A key that is neither is refused.
+    let stranger = tessera_jwt::Key::generate(Algorithm::ES256).unwrap();
+    let forged = tessera_jwt::encode(&stranger, &claims).unwrap();
+    expect_401(app.me(&forged).await, &access_error("Token is invalid")).await;
+}
