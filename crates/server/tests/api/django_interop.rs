@@ -58,6 +58,16 @@ impl Django {
 /// Starts simplejwt with Tessera's test secret (rotation and blacklist-after-rotation on, the
 /// fixture's defaults) and one user `user_id`/`username` with the test app's password.
 async fn start_django(app: &TestApp, user_id: i64, username: &str) -> Django {
+    start_django_with(app, user_id, username, &[]).await
+}
+
+/// [`start_django`] with extra fixture settings (`SIMPLEJWT_AUDIENCE`, …; interop/django/README).
+async fn start_django_with(
+    app: &TestApp,
+    user_id: i64,
+    username: &str,
+    env: &[(&str, &str)],
+) -> Django {
     let dir = tempfile::tempdir().unwrap();
     let log_path = dir.path().join("django.log");
     let log = std::fs::File::create(&log_path).unwrap();
@@ -70,6 +80,7 @@ async fn start_django(app: &TestApp, user_id: i64, username: &str) -> Django {
         .env("SIMPLEJWT_SIGNING_KEY", TEST_SECRET)
         .env("DJANGO_INTEROP_DB", dir.path().join("db.sqlite3"))
         .env("PYTHONDONTWRITEBYTECODE", "1")
+        .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(log)
@@ -779,4 +790,127 @@ async fn error_answers_are_byte_identical_to_simplejwts() {
         probes.len(),
         differences.join("\n")
     );
+}
+
+/// The member names of a JSON object text, in order.
+fn keys(value: &Value) -> Vec<String> {
+    value.as_object().unwrap().keys().cloned().collect()
+}
+
+#[tokio::test]
+async fn audience_and_issuer_interoperate_and_are_laid_out_alike() {
+    let app = spawn_app_with(|s| {
+        s.audience = Some("my-aud".into());
+        s.issuer = Some("my-iss".into());
+    })
+    .await;
+    let django = start_django_with(
+        &app,
+        app.user.id,
+        &app.user.username,
+        &[
+            ("SIMPLEJWT_AUDIENCE", "my-aud"),
+            ("SIMPLEJWT_ISSUER", "my-iss"),
+        ],
+    )
+    .await;
+    let theirs = django_login(&app, &django).await;
+    sync_clock(&app);
+    let ours = app.login_ok().await;
+    // §3.1: `aud`/`iss` appended after `user_id`, in this order, by both issuers.
+    for (mine, other) in [
+        (&ours.access, &theirs.access),
+        (&ours.refresh, &theirs.refresh),
+    ] {
+        assert_eq!(keys(&claims(mine)), keys(&claims(other)));
+        assert_eq!(header(mine), header(other));
+        assert_eq!(claims(mine)["aud"], claims(other)["aud"]);
+        assert_eq!(claims(mine)["iss"], claims(other)["iss"]);
+    }
+    assert_eq!(
+        django_protected(&app, &django, &ours.access).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(app.me(&theirs.access).await.status(), StatusCode::OK);
+    let r = app.refresh(&theirs.refresh).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    // Tokens without them, or with other values, get the same bytes from both.
+    let id = json!(app.user.id.to_string());
+    for (aud, iss) in [
+        (None, None),
+        (Some("x"), Some("my-iss")),
+        (Some("my-aud"), Some("x")),
+    ] {
+        let mut c = simplejwt_claims(&app, "access", &id, 300);
+        if let Some(aud) = aud {
+            c["aud"] = json!(aud);
+        }
+        if let Some(iss) = iss {
+            c["iss"] = json!(iss);
+        }
+        let token = app.sign(&c);
+        let r = django_protected(&app, &django, &token).await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{aud:?} {iss:?}");
+        let django_body = r.text().await.unwrap();
+        expect_401(app.me(&token).await, &django_body).await;
+    }
+}
+
+#[tokio::test]
+async fn success_bodies_have_simplejwts_layout_with_and_without_rotation() {
+    // §2.1: obtain `refresh, access`; refresh `access` (+ `refresh` when rotating).
+    for rotate in [true, false] {
+        let app = spawn_app_with(|s| s.rotate_refresh_tokens = rotate).await;
+        let flag = if rotate { "1" } else { "0" };
+        let django = start_django_with(
+            &app,
+            app.user.id,
+            &app.user.username,
+            &[("SIMPLEJWT_ROTATE_REFRESH_TOKENS", flag)],
+        )
+        .await;
+        sync_clock(&app);
+        let theirs_login: Value = django_post(
+            &app,
+            &django,
+            "/api/token/",
+            &json!({"username": app.user.username, "password": app.user.password}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let ours_login: Value = app
+            .login(&app.user.username, &app.user.password)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(keys(&ours_login), keys(&theirs_login), "rotate={rotate}");
+        // Each refreshes the other's refresh token; the answers have the same members.
+        sync_clock(&app);
+        let r = app.refresh(theirs_login["refresh"].as_str().unwrap()).await;
+        assert_eq!(r.status(), StatusCode::OK, "rotate={rotate}");
+        let ours_refreshed: Value = r.json().await.unwrap();
+        let r = django_post(
+            &app,
+            &django,
+            "/api/token/refresh/",
+            &json!({"refresh": ours_login["refresh"]}),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK, "rotate={rotate}");
+        let theirs_refreshed: Value = r.json().await.unwrap();
+        assert_eq!(
+            keys(&ours_refreshed),
+            keys(&theirs_refreshed),
+            "rotate={rotate}"
+        );
+        let expected: &[&str] = if rotate {
+            &["access", "refresh"]
+        } else {
+            &["access"]
+        };
+        assert_eq!(keys(&ours_refreshed), expected, "rotate={rotate}");
+    }
 }
