@@ -48,6 +48,10 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 #[derive(Clone, Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Kept to explain a pool timeout (see [`PostgresStore::explain`]). Its `Debug` output
+    /// redacts the password.
+    /// Boxed: the options are large, and every `Store` value would pay for them.
+    options: Box<PgConnectOptions>,
 }
 
 /// The user columns, in [`user_from_row`]'s order; a macro so that queries stay `&'static str`.
@@ -75,15 +79,35 @@ impl PostgresStore {
             .acquire_timeout(ACQUIRE_TIMEOUT)
             // A connection that failed (database restarted) is replaced instead of reused.
             .test_before_acquire(true)
-            .connect_lazy_with(options);
-        Ok(PostgresStore { pool })
+            .connect_lazy_with(options.clone());
+        Ok(PostgresStore {
+            pool,
+            options: Box::new(options),
+        })
+    }
+
+    /// A pool timeout only says that no connection came; when the server is unreachable or
+    /// refuses the login, one direct attempt gives the operator the reason instead
+    /// ("connection refused", "password authentication failed …", never the password).
+    async fn explain(&self, error: sqlx::Error) -> StoreError {
+        if matches!(error, sqlx::Error::PoolTimedOut) {
+            let attempt =
+                tokio::time::timeout(ACQUIRE_TIMEOUT, PgConnection::connect_with(&self.options));
+            if let Ok(Err(cause)) = attempt.await {
+                return StoreError::Database(cause);
+            }
+        }
+        StoreError::Database(error)
     }
 
     pub(super) async fn migrate(&self) -> Result<usize, StoreError> {
         // One transaction for the whole run: PostgreSQL's DDL is transactional, so either every
         // pending migration and its bookkeeping row commit, or none does. The advisory lock is
         // released with the transaction, also when the process dies mid-way.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => return Err(self.explain(e).await),
+        };
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(MIGRATION_LOCK)
             .execute(&mut *tx)
@@ -127,8 +151,10 @@ impl PostgresStore {
     }
 
     pub(super) async fn ping(&self) -> Result<(), StoreError> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+        match sqlx::query("SELECT 1").execute(&self.pool).await {
+            Ok(_) => Ok(()),
+            Err(e) => Err(self.explain(e).await),
+        }
     }
 
     pub(super) async fn close(&self) {
