@@ -309,6 +309,14 @@ impl Settings {
         if self.access_token_lifetime.is_zero() || self.refresh_token_lifetime.is_zero() {
             return bad("token lifetimes must be positive");
         }
+        // Beyond this a token's `exp` is no longer a plausible NumericDate for any verifier.
+        let ten_years = Duration::from_secs(10 * 366 * 24 * 60 * 60);
+        if self.access_token_lifetime > ten_years || self.refresh_token_lifetime > ten_years {
+            return bad("token lifetimes must be at most 10 years");
+        }
+        if self.prune_interval.is_zero() {
+            return bad("prune_interval must be positive");
+        }
         if self.max_body_size < 1024 {
             return bad("max_body_size must be at least 1024 bytes");
         }
@@ -684,6 +692,9 @@ mod tests {
             ("TESSERA_ROTATE_REFRESH_TOKENS", "maybe"),
             ("TESSERA_ACCESS_TOKEN_LIFETIME", "soon"),
             ("TESSERA_PASSWORD_HASH_MEMORY_KIB", "1"),
+            ("TESSERA_PRUNE_INTERVAL", "0s"),
+            ("TESSERA_REFRESH_TOKEN_LIFETIME", "0"),
+            ("TESSERA_ACCESS_TOKEN_LIFETIME", "100years"),
         ] {
             assert!(
                 Settings::load(&Sources {
