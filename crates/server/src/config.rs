@@ -162,7 +162,7 @@ impl fmt::Debug for Settings {
 #[non_exhaustive]
 pub enum ConfigError {
     /// The configuration file could not be read.
-    #[error("reading configuration file {path}: {source}")]
+    #[error("reading configuration file {path}")]
     Read {
         /// The file.
         path: PathBuf,

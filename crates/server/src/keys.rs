@@ -26,7 +26,7 @@ use crate::config::Settings;
 #[non_exhaustive]
 pub enum KeyError {
     /// A key file could not be read or written.
-    #[error("{action} {path}: {source}")]
+    #[error("{action} {path}")]
     Io {
         /// "reading" / "creating".
         action: &'static str,
