@@ -19,6 +19,8 @@
 //! minting/validation through `tessera-jwt`), `password` (Argon2id pool), `store` (all SQL),
 //! `users` (administration shared with the CLI), `clock` (the only reader of the system time).
 
+#![warn(missing_docs)]
+
 pub mod auth;
 pub mod clock;
 pub mod config;
