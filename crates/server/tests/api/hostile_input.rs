@@ -684,7 +684,7 @@ impl Rng {
 }
 
 /// Hand-written hostile bodies plus mutations (truncations, byte flips, splices) of valid ones.
-fn hostile_corpus(valid: &[String]) -> Vec<Vec<u8>> {
+pub fn hostile_corpus(valid: &[String]) -> Vec<Vec<u8>> {
     let mut corpus: Vec<Vec<u8>> = [
         "",
         " ",
