@@ -828,3 +828,88 @@ async fn a_corpus_of_hostile_bodies_never_gets_a_5xx_or_a_non_json_answer() {
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_body_that_never_arrives_gets_408_while_others_are_served() {
+    // The client announces 64 bytes, sends 10 and stalls. The server keeps serving others
+    // meanwhile, and gives up on this one with a JSON 408 (docs/compatibility.md: 10 s)
+    // instead of holding the task forever. No duration is asserted; the outer bound only turns
+    // a hang into a failure.
+    let app = spawn_app().await;
+    let stalled = app.send_raw(
+        b"POST /api/token/ HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+          Content-Length: 64\r\nConnection: close\r\n\r\n{\"username",
+    );
+    let others = async {
+        for _ in 0..5 {
+            assert_eq!(
+                app.request(Method::GET, "/healthz").await.status(),
+                StatusCode::OK
+            );
+        }
+        let pair = app.login_ok().await;
+        assert_eq!(app.me(&pair.access).await.status(), StatusCode::OK);
+    };
+    let (answer, ()) = tokio::time::timeout(Duration::from_secs(120), async {
+        tokio::join!(stalled, others)
+    })
+    .await
+    .expect("the stalled request was never answered");
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("content-type: application/json"),
+        "{answer}"
+    );
+    let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let _: Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+}
+
+#[tokio::test]
+async fn compressed_bodies_are_not_json() {
+    // Neither Django nor DRF decode `Content-Encoding`; a gzip body is not JSON (400), never a
+    // 5xx or a decompression bomb.
+    let app = spawn_app().await;
+    let gzip_magic = vec![
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xab, 0xae, 0x05, 0x00, 0x43,
+        0xbf, 0xa6, 0xa3, 0x02, 0x00, 0x00, 0x00,
+    ];
+    let r = app
+        .client
+        .post(app.url("/api/token/verify/"))
+        .header("content-type", "application/json")
+        .header("content-encoding", "gzip")
+        .body(gzip_magic)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = assert_json_4xx(r, "gzip body").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+}
+
+#[tokio::test]
+async fn concurrent_hostile_requests_leave_the_server_healthy() {
+    // 200 hostile requests, 20 at a time, on separate connections: still no 5xx, and a normal
+    // client is served correctly afterwards.
+    let app = spawn_app().await;
+    let valid = vec![json!({"username": TEST_USERNAME, "password": "wrong"}).to_string()];
+    let corpus = hostile_corpus(&valid);
+    let app = std::sync::Arc::new(app);
+    for chunk in corpus.chunks(20).take(10) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, body) in chunk.iter().cloned().enumerate() {
+            let app = app.clone();
+            tasks.spawn(async move {
+                let path = BODY_PATHS[i % BODY_PATHS.len()];
+                let r = app.post_raw(path, Some("application/json"), body).await;
+                assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
+                let _: Value = r.json().await.expect("a JSON body");
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("request task");
+        }
+    }
+    let pair = app.login_ok().await;
+    assert_eq!(app.me(&pair.access).await.status(), StatusCode::OK);
+    assert_eq!(app.refresh(&pair.refresh).await.status(), StatusCode::OK);
+}
