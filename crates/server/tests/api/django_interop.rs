@@ -1041,3 +1041,122 @@ async fn hostile_bodies_get_the_same_answers_as_from_simplejwt() {
         shown.join("\n")
     );
 }
+
+const USER_NOT_FOUND: &str = r#"{"detail":"User not found","code":"user_not_found"}"#;
+
+#[tokio::test]
+async fn user_id_claims_and_raw_headers_are_read_as_simplejwt_reads_them() {
+    // §2.10 steps 2–5 with inputs only a holder of the secret (or a client) can produce: odd
+    // `user_id` claim values, and Authorization bytes a client library would not send. Where
+    // simplejwt answers 5xx (`"abc"`, lists…) Tessera must answer a 4xx; otherwise the same
+    // status and bytes.
+    let app = spawn_app().await;
+    let django = start_django(&app, app.user.id, &app.user.username).await;
+    sync_clock(&app);
+    let id = app.user.id;
+    let mut differences = Vec::new();
+    let mut check =
+        async |label: String, authorization: reqwest::header::HeaderValue, non_canonical: bool| {
+            let send = |base: String| {
+                let path = if base == app.address {
+                    "/api/me/"
+                } else {
+                    "/api/protected/"
+                };
+                app.client
+                    .get(format!("{base}{path}"))
+                    .header("authorization", authorization.clone())
+                    .send()
+            };
+            let theirs = send(django.base.clone()).await.unwrap();
+            let mine = send(app.address.clone()).await.unwrap();
+            let (ts, ms) = (theirs.status(), mine.status());
+            let (tb, mb) = (theirs.text().await.unwrap(), mine.text().await.unwrap());
+            assert!(ms.as_u16() < 500, "{label}: tessera {ms} {mb}");
+            let same = if non_canonical {
+                // Deliberate (tokens.rs `parse_id`): simplejwt lets Python's int() turn "01", " 1",
+                // "+1", 1.5 and true into user 1; Tessera reads only the ids it issues ("1", 1).
+                (ms, mb.as_str()) == (StatusCode::UNAUTHORIZED, USER_NOT_FOUND)
+            } else if ts.is_server_error() {
+                ms == StatusCode::UNAUTHORIZED
+            } else if ts == StatusCode::OK {
+                ms == StatusCode::OK
+            } else {
+                (ts, &tb) == (ms, &mb)
+            };
+            if !same {
+                differences.push(format!(
+                    "{label}:\n  simplejwt: {ts} {tb}\n  tessera:   {ms} {mb}"
+                ));
+            }
+        };
+    let non_canonical = [
+        json!(format!("0{id}")),
+        json!(format!(" {id}")),
+        json!(format!("{id} ")),
+        json!(format!("+{id}")),
+        json!(id as f64),
+        json!(id as f64 + 0.5),
+        json!(true),
+    ];
+    for user_id in [
+        json!(id),
+        json!(id.to_string()),
+        json!(format!("{id}.0")),
+        json!(false),
+        json!(0),
+        json!("0"),
+        json!(-1),
+        json!("-1"),
+        json!(""),
+        json!(null),
+        json!("abc"),
+        json!([id]),
+        json!({"id": id}),
+        json!("99999999999999999999999"),
+        json!(u64::MAX),
+        json!(1e300),
+    ] {
+        let token = app.sign(&simplejwt_claims(&app, "access", &user_id, 300));
+        let value = format!("Bearer {token}").parse().unwrap();
+        check(format!("user_id {user_id}"), value, false).await;
+    }
+    for user_id in non_canonical {
+        let token = app.sign(&simplejwt_claims(&app, "access", &user_id, 300));
+        let value = format!("Bearer {token}").parse().unwrap();
+        check(format!("user_id {user_id}"), value, true).await;
+    }
+    let access = app.login_ok().await.access;
+    for raw in [
+        b"Bearer \xff\xfe".to_vec(),
+        b"Bearer \x80".to_vec(),
+        b"Bearer \xe9.\xe9.\xe9".to_vec(),
+        format!("Bearer\t{access}\t").into_bytes(),
+        format!("\tBearer {access}").into_bytes(),
+        format!("BEARER {access}").into_bytes(),
+        format!("Token {access}").into_bytes(),
+        format!("Bearer={access}").into_bytes(),
+        format!("Bearer,{access}").into_bytes(),
+        format!("Bearer {access},").into_bytes(),
+        format!("Bearer {access} {access}").into_bytes(),
+        b"Bearer ".repeat(3),
+        format!("Bearer {}", "x".repeat(8000)).into_bytes(),
+    ] {
+        let value = reqwest::header::HeaderValue::from_bytes(&raw).unwrap();
+        check(
+            format!(
+                "Authorization {:?}",
+                String::from_utf8_lossy(&raw[..raw.len().min(60)])
+            ),
+            value,
+            false,
+        )
+        .await;
+    }
+    assert!(
+        differences.is_empty(),
+        "{} answers differ from simplejwt's:\n{}",
+        differences.len(),
+        differences.join("\n")
+    );
+}
