@@ -67,26 +67,107 @@ fn media_type(content_type: &str) -> String {
 
 /// `multipart/form-data` (RFC 7578): text parts become string fields (the last one wins, as
 /// Django's `QueryDict`); file parts (with a filename) are not form fields and are skipped.
+///
+/// Errors are Django's `MultiPartParser`'s, which DRF answers with
+/// `{"detail":"Multipart form parse error - …"}`: a missing or invalid boundary, or a part whose
+/// headers do not end within 1024 bytes. Any other damage yields the fields read before it
+/// (usually none, so the answer is the per-field "required" errors, exactly as simplejwt's).
 pub async fn parse_multipart(
     content_type: &str,
     bytes: &[u8],
 ) -> Result<Map<String, Value>, ApiError> {
     let parse_error =
-        |e: multer::Error| ApiError::ParseDetail(format!("Multipart form parse error - {e}"));
-    let boundary = multer::parse_boundary(content_type).map_err(parse_error)?;
+        |msg: String| ApiError::ParseDetail(format!("Multipart form parse error - {msg}"));
+    let boundary = django_boundary(content_type).map_err(parse_error)?;
+    if django_header_limit_exceeded(bytes, boundary.as_bytes()) {
+        return Err(parse_error(
+            "Request max total header size exceeded.".to_owned(),
+        ));
+    }
     let mut multipart = multer::Multipart::with_reader(bytes, boundary);
     let mut map = Map::new();
-    while let Some(field) = multipart.next_field().await.map_err(parse_error)? {
+    while let Ok(Some(field)) = multipart.next_field().await {
         let Some(name) = field.name().map(str::to_owned) else {
             continue;
         };
         if field.file_name().is_some() {
             continue;
         }
-        let text = field.text().await.map_err(parse_error)?;
-        map.insert(name, Value::String(text));
+        match field.text().await {
+            Ok(text) => {
+                map.insert(name, Value::String(text));
+            }
+            Err(_) => break,
+        }
     }
     Ok(map)
+}
+
+/// The `boundary` parameter, validated as Django does (`[ -~]{0,200}[!-~]`).
+fn django_boundary(content_type: &str) -> Result<String, String> {
+    let boundary = content_type.split(';').skip(1).find_map(|param| {
+        let (key, value) = param.split_once('=')?;
+        key.trim().eq_ignore_ascii_case("boundary").then(|| {
+            let value = value.trim();
+            value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value)
+                .to_owned()
+        })
+    });
+    match boundary {
+        Some(b)
+            if (1..=201).contains(&b.len())
+                && b.bytes().all(|c| (b' '..=b'~').contains(&c))
+                && !b.ends_with(' ') =>
+        {
+            Ok(b)
+        }
+        Some(b) => Err(format!("Invalid boundary in multipart: {b}")),
+        None => Err("Invalid boundary in multipart: None".to_owned()),
+    }
+}
+
+/// Django reads at most 1024 bytes looking for the end of a part's headers: a part (or the
+/// preamble) at least that long without `\r\n\r\n` in its first 1024 bytes is an error there.
+fn django_header_limit_exceeded(body: &[u8], boundary: &[u8]) -> bool {
+    const MAX_TOTAL_HEADER_SIZE: usize = 1024;
+    let mut separator = b"--".to_vec();
+    separator.extend_from_slice(boundary);
+    let mut rest = body;
+    loop {
+        let (segment, next) = match find(rest, &separator) {
+            Some(i) => {
+                // Django backs up over the CRLF before a boundary.
+                let mut end = i;
+                if end > 0 && rest[end - 1] == b'\n' {
+                    end -= 1;
+                }
+                if end > 0 && rest[end - 1] == b'\r' {
+                    end -= 1;
+                }
+                (&rest[..end], Some(&rest[i + separator.len()..]))
+            }
+            None => (rest, None),
+        };
+        if segment.len() >= MAX_TOTAL_HEADER_SIZE
+            && find(&segment[..MAX_TOTAL_HEADER_SIZE], b"\r\n\r\n").is_none()
+        {
+            return true;
+        }
+        match next {
+            Some(n) => rest = n,
+            None => return false,
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() || haystack.len() < needle.len() {
+        return None;
+    }
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Decodes `bytes` according to `content_type` (see the module documentation).
@@ -224,5 +305,44 @@ mod tests {
         assert_eq!(char_field(m, "z", true), Err(FIELD_NULL));
         assert_eq!(char_field(m, "e", true), Err(FIELD_BLANK));
         assert_eq!(char_field(m, "missing", true), Err(FIELD_REQUIRED));
+    }
+
+    #[test]
+    fn multipart_boundaries_are_validated_like_django() {
+        assert_eq!(
+            django_boundary("multipart/form-data; boundary=abc").unwrap(),
+            "abc"
+        );
+        assert_eq!(
+            django_boundary("multipart/form-data; Boundary=\"a b\"").unwrap(),
+            "a b"
+        );
+        assert_eq!(
+            django_boundary("multipart/form-data").unwrap_err(),
+            "Invalid boundary in multipart: None"
+        );
+        let long = "x".repeat(202);
+        for bad in [
+            "multipart/form-data; boundary=",
+            "multipart/form-data; boundary=\"a \"",
+        ] {
+            assert!(django_boundary(bad).is_err(), "{bad}");
+        }
+        assert!(django_boundary(&format!("multipart/form-data; boundary={long}")).is_err());
+    }
+
+    #[test]
+    fn part_headers_over_1024_bytes_are_refused_like_django() {
+        let ok = b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n--b--\r\n";
+        assert!(!django_header_limit_exceeded(ok, b"b"));
+        let mut long = b"--b\r\nContent-Disposition: form-data; name=\"".to_vec();
+        long.extend(std::iter::repeat_n(b'a', 1100));
+        long.extend_from_slice(b"\"\r\n\r\nx\r\n--b--\r\n");
+        assert!(django_header_limit_exceeded(&long, b"b"));
+        // A long value after short headers is fine.
+        let mut value = b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n".to_vec();
+        value.extend(std::iter::repeat_n(b'v', 3000));
+        value.extend_from_slice(b"\r\n--b--\r\n");
+        assert!(!django_header_limit_exceeded(&value, b"b"));
     }
 }
