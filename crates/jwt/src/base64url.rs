@@ -33,29 +33,18 @@ pub(crate) fn decode_into<'b>(input: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8
     Ok(&buf[..n])
 }
 
-/// A decoded segment that lives on the stack when it is small (no allocation per token for
-/// typical headers, signatures and payloads), and on the heap otherwise.
-pub(crate) enum Decoded<const N: usize> {
-    Stack([u8; N], usize),
-    Heap(Vec<u8>),
-}
-
-impl<const N: usize> Decoded<N> {
-    pub(crate) fn new(input: &[u8]) -> Result<Self, Error> {
-        // The decoder wants room for its rounded-up estimate, not the exact length.
-        if input.len().div_ceil(4) * 3 <= N {
-            let mut buf = [0u8; N];
-            let n = decode_into(input, &mut buf)?.len();
-            Ok(Decoded::Stack(buf, n))
-        } else {
-            decode(input).map(Decoded::Heap)
-        }
-    }
-
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        match self {
-            Decoded::Stack(buf, n) => &buf[..*n],
-            Decoded::Heap(v) => v,
-        }
+/// Decodes `input` into `stack` when it fits (no allocation per token for typical headers,
+/// signatures and payloads), else into `heap`; returns the decoded bytes.
+pub(crate) fn decode_segment<'b>(
+    input: &[u8],
+    stack: &'b mut [u8],
+    heap: &'b mut Vec<u8>,
+) -> Result<&'b [u8], Error> {
+    // The decoder wants room for its rounded-up estimate, not the exact length.
+    if input.len().div_ceil(4) * 3 <= stack.len() {
+        decode_into(input, stack)
+    } else {
+        *heap = decode(input)?;
+        Ok(heap.as_slice())
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::base64url::Decoded;
+use crate::base64url::decode_segment;
 use crate::error::{Error, ErrorKind};
 use crate::header::{self, Header};
 use crate::json;
@@ -30,13 +30,14 @@ pub(crate) struct Segments<'a> {
 /// Splits into exactly three segments (RFC 7515 §7.1); header and payload must be non-empty.
 pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, Error> {
     let bad = || Error::malformed("a token is three base64url segments separated by dots");
+    // The header and signature are short; searching from both ends avoids scanning the
+    // payload. A dot inside the payload is not base64url, so decoding it fails later.
     let first = token.iter().position(|&b| b == b'.').ok_or_else(bad)?;
-    let rest = &token[first + 1..];
-    let second = first + 1 + rest.iter().position(|&b| b == b'.').ok_or_else(bad)?;
-    let signature = &token[second + 1..];
-    if signature.contains(&b'.') || first == 0 || second == first + 1 {
+    let second = token.iter().rposition(|&b| b == b'.').ok_or_else(bad)?;
+    if second == first || first == 0 || second == first + 1 {
         return Err(bad());
     }
+    let signature = &token[second + 1..];
     Ok(Segments {
         header: &token[..first],
         payload: &token[first + 1..second],
@@ -65,27 +66,32 @@ pub fn decode<C: DeserializeOwned>(
     }
     let seg = split(token)?;
 
-    let header_json = Decoded::<512>::new(seg.header)?;
-    let header = header::parse(header_json.as_slice(), validation.max_depth)?;
+    // Stack buffers sized for typical tokens; larger segments fall back to the heap.
+    let (mut header_buf, mut header_heap) = ([0u8; 256], Vec::new());
+    let header_json = decode_segment(seg.header, &mut header_buf, &mut header_heap)?;
+    let header = header::parse(header_json, validation.max_depth)?;
     if seg.signature.is_empty() {
         return Err(Error::malformed("empty signature"));
     }
 
+    // Decoding (not parsing) the payload first also rejects a dot inside it, i.e. more than
+    // three segments, as malformed rather than as a bad signature.
+    let (mut payload_buf, mut payload_heap) = ([0u8; 1024], Vec::new());
+    let payload = decode_segment(seg.payload, &mut payload_buf, &mut payload_heap)?;
     {
         let kid = header.kid.as_deref().map(str::as_bytes);
         let mut candidates = keys.candidates(header.alg, kid).peekable();
         if candidates.peek().is_none() {
             return Err(Error::new(ErrorKind::NoMatchingKey, ""));
         }
-        // 512 bytes holds an RSA-4096 signature; larger ones go to the heap.
-        let signature = Decoded::<512>::new(seg.signature)?;
-        if !candidates.any(|key| key.verify(seg.signing_input, signature.as_slice())) {
+        // 512 bytes hold an RSA-4096 signature.
+        let (mut sig_buf, mut sig_heap) = ([0u8; 512], Vec::new());
+        let signature = decode_segment(seg.signature, &mut sig_buf, &mut sig_heap)?;
+        if !candidates.any(|key| key.verify(seg.signing_input, signature)) {
             return Err(Error::new(ErrorKind::InvalidSignature, ""));
         }
     }
 
-    let payload = Decoded::<1024>::new(seg.payload)?;
-    let payload = payload.as_slice();
     let members = json::parse_object(payload, validation.max_depth)?;
     validation.check(&members, now)?;
     let claims = serde_json::from_slice(payload)

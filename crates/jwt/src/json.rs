@@ -240,6 +240,13 @@ impl<'a> Scanner<'a> {
         self.pos += 1;
         let mut escaped = false;
         loop {
+            // Skip plain characters in one tight loop; stop at a quote, backslash or control.
+            let rest = &self.s[self.pos..];
+            let plain = rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .ok_or_else(|| Error::malformed("unterminated JSON string"))?;
+            self.pos += plain;
             match self.next() {
                 Some(b'"') => return Ok(escaped),
                 Some(b'\\') => {
@@ -257,10 +264,7 @@ impl<'a> Scanner<'a> {
                         _ => return Err(Error::malformed("invalid JSON escape")),
                     }
                 }
-                Some(0x00..=0x1f) | None => {
-                    return Err(Error::malformed("invalid JSON string"));
-                }
-                Some(_) => {}
+                _ => return Err(Error::malformed("control character in JSON string")),
             }
         }
     }
