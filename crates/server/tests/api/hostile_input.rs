@@ -913,3 +913,28 @@ async fn concurrent_hostile_requests_leave_the_server_healthy() {
     assert_eq!(app.me(&pair.access).await.status(), StatusCode::OK);
     assert_eq!(app.refresh(&pair.refresh).await.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_request_head_beyond_the_http_layer_limit_gets_431_not_a_hang() {
+    // A 1 MiB Authorization header is past what the HTTP layer (hyper) buffers for a request
+    // head; it answers 431 itself (RFC 6585 §5), with an empty body, and closes. Up to 200 KB
+    // the application answers in JSON (`garbage_and_oversized_authorization_headers`).
+    let app = spawn_app().await;
+    let mut request =
+        b"GET /api/me/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nAuthorization: Bearer "
+            .to_vec();
+    request.extend(std::iter::repeat_n(b'x', 1 << 20));
+    request.extend_from_slice(b"\r\n\r\n");
+    let answer = app.send_raw(&request).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 431 "),
+        "{}",
+        &answer[..answer.len().min(300)]
+    );
+    assert!(answer.contains("content-length: 0\r\n"), "{answer}");
+    // The server is unaffected.
+    assert_eq!(
+        app.request(Method::GET, "/healthz").await.status(),
+        StatusCode::OK
+    );
+}
