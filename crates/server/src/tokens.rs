@@ -48,7 +48,7 @@ pub struct ValidatedToken {
 /// What the user-id claim holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserIdClaim {
-    /// No such claim (or an empty one).
+    /// No such claim.
     Missing,
     /// Present but not a user id of this service (simplejwt answers 500 here).
     Unusable,
@@ -190,9 +190,10 @@ impl Tokens {
 
     /// Reads the user-id claim (`"1"` and `1` both accepted, as simplejwt).
     pub fn user_id(&self, token: &ValidatedToken) -> UserIdClaim {
+        // Only an absent claim is "missing": simplejwt looks up any present value, so `null`
+        // and `""` end as "User not found" (or its 500) there, and as `Unusable` here.
         match token.claims.get(&self.user_id_claim) {
-            None | Some(Value::Null) => UserIdClaim::Missing,
-            Some(Value::String(s)) if s.is_empty() => UserIdClaim::Missing,
+            None => UserIdClaim::Missing,
             Some(Value::String(s)) => parse_id(s).map_or(UserIdClaim::Unusable, UserIdClaim::Id),
             Some(Value::Number(n)) => n.as_i64().map_or(UserIdClaim::Unusable, UserIdClaim::Id),
             Some(_) => UserIdClaim::Unusable,
