@@ -95,6 +95,16 @@ async fn every_answer_of_a_token_view_has_allow_bare_json_and_a_challenge_only_o
                 app.post_raw(path, Some("text/plain"), "x").await,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ),
+            (
+                "413",
+                app.post_raw(
+                    path,
+                    Some("application/json"),
+                    vec![b' '; app.settings.max_body_size + 1],
+                )
+                .await,
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
         ];
         for (what, r, status) in cases {
             let what = format!("{what} of {path}");
