@@ -99,7 +99,10 @@ stop_server() {
     fi
     SERVER_PID=""
 }
-trap stop_server EXIT INT TERM
+trap stop_server EXIT
+# A signal ends the run (the EXIT trap then stops the server); without this, bash would run the
+# handler and carry on with the next scenario.
+trap 'exit 130' INT TERM
 
 wait_ready() { # ADDR: poll /readyz until 200 (30 s at most)
     for _ in $(seq 600); do
