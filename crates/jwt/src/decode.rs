@@ -66,10 +66,22 @@ pub fn decode<C: DeserializeOwned>(
     }
     let seg = split(token)?;
 
-    // Stack buffers sized for typical tokens; larger segments fall back to the heap.
-    let (mut header_buf, mut header_heap) = ([0u8; 256], Vec::new());
-    let header_json = decode_segment(seg.header, &mut header_buf, &mut header_heap)?;
-    let header = header::parse(header_json, validation.max_depth)?;
+    let header = match keys.by_header_segment(seg.header) {
+        // Fast path: the header segment is byte-for-byte what `encode` writes for a configured
+        // key, `{"alg":…[,"kid":…],"typ":"JWT"}`; parsing it would give exactly this.
+        Some(key) => Header {
+            alg: key.algorithm(),
+            typ: Some("JWT".to_owned()),
+            kid: key.kid().map(str::to_owned),
+            cty: None,
+        },
+        None => {
+            // Stack buffer sized for typical headers; larger ones fall back to the heap.
+            let (mut header_buf, mut header_heap) = ([0u8; 256], Vec::new());
+            let header_json = decode_segment(seg.header, &mut header_buf, &mut header_heap)?;
+            header::parse(header_json, validation.max_depth)?
+        }
+    };
     if seg.signature.is_empty() {
         return Err(Error::malformed("empty signature"));
     }
@@ -97,4 +109,51 @@ pub fn decode<C: DeserializeOwned>(
     let claims = serde_json::from_slice(payload)
         .map_err(|_| Error::malformed("claims do not fit the expected type"))?;
     Ok(TokenData { header, claims })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Algorithm, Key};
+
+    /// The header fast path must give what parsing the same header gives, with and without
+    /// `kid`, including a `kid` that JSON has to escape.
+    #[test]
+    fn header_fast_path_equals_parsing() {
+        let secret = [7u8; 64];
+        for kid in [None, Some("k1"), Some("a \"quoted\" \\ kid\u{e9}")] {
+            let mut key = Key::hmac(Algorithm::HS384, &secret).unwrap();
+            if let Some(kid) = kid {
+                key = key.with_kid(kid);
+            }
+            let keys = KeySet::from(key.clone());
+            let token = crate::encode(&key, &serde_json::json!({"exp": 2_000_000_000u64})).unwrap();
+            let seg = split(token.as_bytes()).unwrap();
+            assert!(keys.by_header_segment(seg.header).is_some());
+            let json = crate::base64url::decode(seg.header).unwrap();
+            let parsed = header::parse(&json, 32).unwrap();
+            let data: TokenData<serde_json::Value> =
+                decode(&token, &keys, &Validation::new(), 1_000).unwrap();
+            assert_eq!(data.header, parsed);
+            assert_eq!(data.header.kid.as_deref(), kid);
+        }
+    }
+
+    /// A header that differs from the key's own (here: members reordered) takes the strict
+    /// path and still verifies.
+    #[test]
+    fn other_header_spellings_take_the_strict_path() {
+        let key = Key::hmac(Algorithm::HS256, &[9u8; 32]).unwrap();
+        let keys = KeySet::from(key.clone());
+        let header = crate::base64url::encode(br#"{"typ":"JWT","alg":"HS256"}"#);
+        assert!(keys.by_header_segment(header.as_bytes()).is_none());
+        let payload = crate::base64url::encode(br#"{"exp":2000000000}"#);
+        let input = format!("{header}.{payload}");
+        let sig = crate::base64url::encode(&key.sign(input.as_bytes()).unwrap());
+        let token = format!("{input}.{sig}");
+        let data: TokenData<serde_json::Value> =
+            decode(&token, &keys, &Validation::new(), 1_000).unwrap();
+        assert_eq!(data.header.alg, Algorithm::HS256);
+        assert_eq!(data.header.typ.as_deref(), Some("JWT"));
+    }
 }

@@ -4,7 +4,6 @@ use serde::Serialize;
 
 use crate::base64url;
 use crate::error::Error;
-use crate::header;
 use crate::key::Key;
 
 /// Signs `claims` with `key` and returns the compact token.
@@ -22,10 +21,11 @@ pub fn encode<C: Serialize + ?Sized>(key: &Key, claims: &C) -> Result<String, Er
     if payload.first() != Some(&b'{') {
         return Err(Error::malformed("claims must serialize to a JSON object"));
     }
-    let header = header::write(key.algorithm(), key.kid());
-    // 4/3 expansion of three segments plus dots; a little slack for the signature.
-    let mut token = String::with_capacity((header.len() + payload.len()) * 4 / 3 + 700);
-    base64url::encode_into(header.as_bytes(), &mut token);
+    // The header segment is computed once per key (`header::write`, then base64url).
+    let header = key.header_segment();
+    // 4/3 expansion of the payload, plus dots; a little slack for the signature.
+    let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 700);
+    token.push_str(header);
     token.push('.');
     base64url::encode_into(&payload, &mut token);
     let signature = key.signature(token.as_bytes())?;

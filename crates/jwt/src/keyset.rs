@@ -69,6 +69,15 @@ impl KeySet {
         self.keys.is_empty()
     }
 
+    /// The first key whose own encoded header segment (what [`encode`](crate::encode) writes
+    /// with it) is byte-equal to `segment`. Such a header decodes to exactly that key's `alg`
+    /// and `kid` with `typ` `"JWT"` and nothing else, so parsing it can be skipped.
+    pub(crate) fn by_header_segment(&self, segment: &[u8]) -> Option<&Key> {
+        self.keys
+            .iter()
+            .find(|k| k.header_segment().as_bytes() == segment)
+    }
+
     /// Candidate keys for a token header, in insertion order.
     pub(crate) fn candidates<'a>(
         &'a self,

@@ -44,6 +44,9 @@ struct Inner {
 pub struct Key {
     alg: Algorithm,
     kid: Option<String>,
+    /// The base64url header segment `encode` writes with this key, computed whenever `kid`
+    /// changes: a token whose header segment equals it needs no header parsing on decode.
+    header_segment: Box<str>,
     inner: Arc<Inner>,
 }
 
@@ -61,12 +64,18 @@ impl Key {
         let thumbprint = thumbprint_of(&material);
         Key {
             alg,
+            header_segment: header_segment(alg, thumbprint.as_deref()),
             kid: thumbprint.clone(),
             inner: Arc::new(Inner {
                 material,
                 thumbprint,
             }),
         }
+    }
+
+    /// The encoded header segment of the tokens this key signs (see [`crate::header::write`]).
+    pub(crate) fn header_segment(&self) -> &str {
+        &self.header_segment
     }
 
     pub(crate) fn material(&self) -> &Material {
@@ -162,12 +171,14 @@ impl Key {
     /// Sets the key id.
     pub fn with_kid(mut self, kid: impl Into<String>) -> Key {
         self.kid = Some(kid.into());
+        self.header_segment = header_segment(self.alg, self.kid.as_deref());
         self
     }
 
     /// Removes the key id (so tokens carry no `kid` and any token `kid` matches).
     pub fn without_kid(mut self) -> Key {
         self.kid = None;
+        self.header_segment = header_segment(self.alg, None);
         self
     }
 
@@ -254,6 +265,10 @@ impl Key {
             Material::Ed(k) => k.verify(msg, sig),
         }
     }
+}
+
+fn header_segment(alg: Algorithm, kid: Option<&str>) -> Box<str> {
+    base64url::encode(crate::header::write(alg, kid).as_bytes()).into_boxed_str()
 }
 
 /// A signature: HMAC tags stay on the stack.
