@@ -111,6 +111,67 @@ pub struct Settings {
     /// How often expired sessions are deleted. Default 1 hour.
     #[serde(deserialize_with = "de_duration")]
     pub prune_interval: Duration,
+
+    /// Log output: `json` (one object per line), `pretty` (human-readable), or `auto` (default:
+    /// pretty when stderr is a terminal, JSON otherwise, e.g. under systemd).
+    #[serde(deserialize_with = "de_parse")]
+    pub log_format: LogFormat,
+    /// After SIGTERM/SIGINT: how long `/readyz` answers 503 "draining" while the listener still
+    /// accepts, so a load balancer polling it stops sending new requests first. A second signal
+    /// cuts it short. Default 0 (stop accepting at once).
+    #[serde(deserialize_with = "de_duration")]
+    pub shutdown_delay: Duration,
+    /// Then, how long in-flight requests may take to finish before the process exits anyway.
+    /// Default 30 s (keep it below systemd's `TimeoutStopSec`).
+    #[serde(deserialize_with = "de_duration")]
+    pub shutdown_timeout: Duration,
+    /// Address of a second listener serving Prometheus metrics at `GET /metrics`. Default: none
+    /// (no metrics listener).
+    #[serde(deserialize_with = "de_opt_parse")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// PEM certificate chain: with `tls_key_file`, the listener serves HTTPS itself (rustls).
+    pub tls_cert_file: Option<PathBuf>,
+    /// PEM private key of `tls_cert_file`.
+    pub tls_key_file: Option<PathBuf>,
+}
+
+/// How log lines are written (setting `log_format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LogFormat {
+    /// Pretty on a terminal, JSON otherwise.
+    #[default]
+    Auto,
+    /// One JSON object per line.
+    Json,
+    /// Human-readable text.
+    Pretty,
+}
+
+impl LogFormat {
+    /// The setting's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Auto => "auto",
+            LogFormat::Json => "json",
+            LogFormat::Pretty => "pretty",
+        }
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(LogFormat::Auto),
+            "json" => Ok(LogFormat::Json),
+            "pretty" => Ok(LogFormat::Pretty),
+            other => Err(format!(
+                "log_format must be auto, json or pretty, found {other:?}"
+            )),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -145,6 +206,12 @@ impl Default for Settings {
             password_hash_parallelism: 1,
             password_hash_concurrency: 0,
             prune_interval: Duration::from_secs(60 * 60),
+            log_format: LogFormat::Auto,
+            shutdown_delay: Duration::ZERO,
+            shutdown_timeout: Duration::from_secs(30),
+            metrics_listen: None,
+            tls_cert_file: None,
+            tls_key_file: None,
         }
     }
 }
@@ -317,6 +384,12 @@ impl Settings {
         if self.prune_interval.is_zero() {
             return bad("prune_interval must be positive");
         }
+        if self.tls_cert_file.is_some() != self.tls_key_file.is_some() {
+            return bad("set both tls_cert_file and tls_key_file, or neither");
+        }
+        if self.metrics_listen == Some(self.listen) && self.listen.port() != 0 {
+            return bad("metrics_listen must differ from listen");
+        }
         if self.max_body_size < 1024 {
             return bad("max_body_size must be at least 1024 bytes");
         }
@@ -432,6 +505,15 @@ impl Settings {
                 Some(self.password_hash_concurrency.to_string()),
             ),
             ("prune_interval", Some(dur(&self.prune_interval))),
+            ("log_format", Some(q(self.log_format.as_str()))),
+            ("shutdown_delay", Some(dur(&self.shutdown_delay))),
+            ("shutdown_timeout", Some(dur(&self.shutdown_timeout))),
+            (
+                "metrics_listen",
+                self.metrics_listen.map(|a| q(&a.to_string())),
+            ),
+            ("tls_cert_file", self.tls_cert_file.as_deref().map(path)),
+            ("tls_key_file", self.tls_key_file.as_deref().map(path)),
         ];
         let mut out = String::new();
         for (key, value) in lines {
@@ -478,6 +560,12 @@ pub const KNOWN_KEYS: &[&str] = &[
     "password_hash_parallelism",
     "password_hash_concurrency",
     "prune_interval",
+    "log_format",
+    "shutdown_delay",
+    "shutdown_timeout",
+    "metrics_listen",
+    "tls_cert_file",
+    "tls_key_file",
 ];
 
 fn check_known<'a>(
@@ -526,6 +614,23 @@ where
         }
     };
     text.trim().parse().map_err(de::Error::custom)
+}
+
+/// An optional [`de_parse`] value; the empty string (environment form) means unset.
+fn de_opt_parse<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    match toml::Value::deserialize(d)? {
+        toml::Value::String(s) if s.trim().is_empty() => Ok(None),
+        toml::Value::String(s) => s.trim().parse().map(Some).map_err(de::Error::custom),
+        other => Err(de::Error::custom(format!(
+            "expected a string, found {}",
+            other.type_str()
+        ))),
+    }
 }
 
 fn de_bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
@@ -695,6 +800,9 @@ mod tests {
             ("TESSERA_PRUNE_INTERVAL", "0s"),
             ("TESSERA_REFRESH_TOKEN_LIFETIME", "0"),
             ("TESSERA_ACCESS_TOKEN_LIFETIME", "100years"),
+            ("TESSERA_LOG_FORMAT", "xml"),
+            ("TESSERA_METRICS_LISTEN", "localhost"),
+            ("TESSERA_TLS_CERT_FILE", "cert.pem"),
         ] {
             assert!(
                 Settings::load(&Sources {
@@ -705,6 +813,30 @@ mod tests {
                 "{k}={v} accepted"
             );
         }
+    }
+
+    #[test]
+    fn operations_settings_load() {
+        let s = Settings::load(&Sources {
+            env: env(&[
+                ("TESSERA_LOG_FORMAT", "json"),
+                ("TESSERA_SHUTDOWN_TIMEOUT", "5s"),
+                ("TESSERA_METRICS_LISTEN", "127.0.0.1:9100"),
+                ("TESSERA_TLS_CERT_FILE", "/etc/tessera/cert.pem"),
+                ("TESSERA_TLS_KEY_FILE", "/etc/tessera/key.pem"),
+            ]),
+            ..Sources::default()
+        })
+        .unwrap();
+        assert_eq!(s.log_format, LogFormat::Json);
+        assert_eq!(s.shutdown_timeout, Duration::from_secs(5));
+        assert_eq!(s.shutdown_delay, Duration::ZERO);
+        assert_eq!(s.metrics_listen.unwrap().to_string(), "127.0.0.1:9100");
+        assert!(s.tls_key_file.is_some());
+        let d = Settings::default();
+        assert_eq!(d.log_format, LogFormat::Auto);
+        assert_eq!(d.shutdown_timeout, Duration::from_secs(30));
+        assert!(d.metrics_listen.is_none() && d.tls_cert_file.is_none());
     }
 
     #[test]

@@ -156,16 +156,35 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        // The semaphore is never closed, so acquiring only waits.
+        // The semaphore is never closed, so acquiring only waits. The gauge counts the waiters
+        // (metrics.rs); the guard keeps it right when a waiting request is cancelled.
+        let waiting = QueueDepth::enter();
         let _permit = self
             .permits
             .acquire()
             .await
             .map_err(|_| PasswordError::Task)?;
+        drop(waiting);
         let span = tracing::Span::current();
         tokio::task::spawn_blocking(move || span.in_scope(work))
             .await
             .map_err(|_| PasswordError::Task)
+    }
+}
+
+/// One password check waiting for a hashing slot (`tessera_password_hash_queue_depth`).
+struct QueueDepth;
+
+impl QueueDepth {
+    fn enter() -> QueueDepth {
+        metrics::gauge!("tessera_password_hash_queue_depth").increment(1.0);
+        QueueDepth
+    }
+}
+
+impl Drop for QueueDepth {
+    fn drop(&mut self) {
+        metrics::gauge!("tessera_password_hash_queue_depth").decrement(1.0);
     }
 }
 

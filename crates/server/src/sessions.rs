@@ -70,6 +70,7 @@ pub async fn login(
     let user = match user {
         Some(user) if matches && (user.is_active || !state.settings.check_user_is_active) => user,
         _ => {
+            metrics::counter!("tessera_logins_total", "result" => "failed").increment(1);
             tracing::info!(target: "audit", event = "login_failed", username);
             return Err(ApiError::AuthenticationFailed(NO_ACTIVE_ACCOUNT));
         }
@@ -99,6 +100,7 @@ pub async fn login(
             state.settings.update_last_login,
         )
         .await?;
+    metrics::counter!("tessera_logins_total", "result" => "succeeded").increment(1);
     tracing::info!(target: "audit", event = "login_succeeded", user_id = user.id, family = %family_id);
     Ok(TokenPair {
         refresh: mint(
@@ -164,6 +166,7 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Refreshed, ApiErro
     match state.store.refresh(&request).await? {
         RefreshOutcome::Rotated { user, family_id } => {
             let next = next.ok_or_else(|| ApiError::Internal("rotation without next".into()))?;
+            metrics::counter!("tessera_refreshes_total", "outcome" => "rotated").increment(1);
             tracing::debug!(target: "audit", event = "refresh_rotated", user_id = user.id, family = %family_id);
             Ok(Refreshed {
                 access: access_for(state, user.id, now)?,
@@ -177,15 +180,19 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Refreshed, ApiErro
                 )?),
             })
         }
-        RefreshOutcome::Accepted { user } => Ok(Refreshed {
-            access: access_for(state, user.id, now)?,
-            refresh: None,
-        }),
+        RefreshOutcome::Accepted { user } => {
+            metrics::counter!("tessera_refreshes_total", "outcome" => "accepted").increment(1);
+            Ok(Refreshed {
+                access: access_for(state, user.id, now)?,
+                refresh: None,
+            })
+        }
         RefreshOutcome::Grace {
             user,
             current,
             family_id,
         } => {
+            metrics::counter!("tessera_refreshes_total", "outcome" => "grace_reissue").increment(1);
             tracing::info!(target: "audit", event = "refresh_grace_reissue", user_id = user.id, family = %family_id);
             let refresh = if rotate {
                 // Same claims as the token the winning request received (same jti, iat, exp).
@@ -206,6 +213,9 @@ pub async fn refresh(state: &AppState, token: &str) -> Result<Refreshed, ApiErro
             })
         }
         RefreshOutcome::ReuseDetected { family_id, user_id } => {
+            metrics::counter!("tessera_refresh_reuse_detected_total").increment(1);
+            metrics::counter!("tessera_revocations_total", "reason" => "reuse_detected")
+                .increment(1);
             tracing::warn!(target: "audit", event = "refresh_reuse_detected", user_id, family = %family_id,
                 "a spent refresh token was presented again; the session is revoked");
             Err(ApiError::Token(TokenRejection::Blacklisted))
@@ -266,6 +276,7 @@ pub async fn logout(state: &AppState, token: &str) -> Result<(), ApiError> {
     };
     match state.store.logout(&token, user_id, &new_id(), now).await? {
         LogoutOutcome::Revoked { family_id, adopted } => {
+            metrics::counter!("tessera_revocations_total", "reason" => "logout").increment(1);
             tracing::info!(target: "audit", event = "logout", user_id, family = %family_id, adopted);
             Ok(())
         }
@@ -284,6 +295,7 @@ pub async fn logout_all(state: &AppState, user: &User) -> Result<u64, ApiError> 
         .store
         .revoke_user_tokens(user.id, now.saturating_add(1), now, "logout_all")
         .await?;
+    metrics::counter!("tessera_revocations_total", "reason" => "logout_all").increment(1);
     tracing::info!(target: "audit", event = "logout_all", user_id = user.id, families = revoked);
     Ok(revoked)
 }

@@ -1,6 +1,7 @@
 //! Building and running the service. Build and run are separate (zero-to-production):
 //! [`Application::build`] opens the store, loads keys and binds the listener (port 0 in tests),
-//! [`Application::port`] tells which port, [`Application::run_until_stopped`] serves.
+//! [`Application::port`] tells which port, [`Application::run_until_stopped`] serves and shuts
+//! down gracefully (`shutdown.rs`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
+use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -19,8 +21,11 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::error::{ApiError, json_response};
 use crate::keys::{KeyError, Keys};
+use crate::listener::Incoming;
+use crate::metrics::MetricsServer;
 use crate::password::{PasswordError, Passwords};
 use crate::routes::{self, GET_ALLOW, TOKEN_ALLOW};
+use crate::shutdown::{self, Draining, Signals};
 use crate::state::AppState;
 use crate::store::{Store, StoreError};
 use crate::tokens::Tokens;
@@ -98,8 +103,9 @@ pub async fn open_user_admin(settings: &Settings) -> Result<UserAdmin, StartupEr
 
 /// A built, bound, not yet serving application.
 pub struct Application {
-    listener: TcpListener,
+    listener: Incoming,
     address: SocketAddr,
+    metrics: Option<(MetricsServer, SocketAddr)>,
     state: AppState,
 }
 
@@ -124,16 +130,29 @@ impl Application {
         let address = listener
             .local_addr()
             .map_err(|e| StartupError::Io(e.to_string()))?;
+        let listener = Incoming::from_settings(listener, &settings)?;
+        let metrics = match settings.metrics_listen {
+            Some(at) => {
+                let server = MetricsServer::bind(at).await?;
+                let bound = server
+                    .address()
+                    .map_err(|e| StartupError::Io(e.to_string()))?;
+                Some((server, bound))
+            }
+            None => None,
+        };
         let state = AppState {
             settings: Arc::new(settings),
             store,
             tokens: Arc::new(tokens),
             passwords,
             clock,
+            draining: Draining::default(),
         };
         Ok(Application {
             listener,
             address,
+            metrics,
             state,
         })
     }
@@ -148,29 +167,105 @@ impl Application {
         self.address
     }
 
+    /// The bound metrics address, when `metrics_listen` is set.
+    pub fn metrics_address(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().map(|(_, at)| *at)
+    }
+
+    /// Whether the listener serves HTTPS (`tls_cert_file`/`tls_key_file`).
+    pub fn is_tls(&self) -> bool {
+        self.listener.is_tls()
+    }
+
     /// The shared state (store, tokens, clock).
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
-    /// Serves until SIGINT or SIGTERM.
+    /// Serves until SIGINT or SIGTERM, then shuts down gracefully (see `shutdown.rs`); tells
+    /// systemd `READY=1` once the signal handlers are in place.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.run_until(shutdown_signal()).await
+        let mut signals = Signals::install()?;
+        let draining = self.state.draining.clone();
+        let delay = self.state.settings.shutdown_delay;
+        let stop = async move {
+            let signal = signals.recv().await;
+            tracing::info!(signal, "shutdown requested");
+            let again = async move {
+                signals.recv().await;
+            };
+            shutdown::drain(draining, delay, std::future::ready(()), again).await;
+        };
+        shutdown::notify_ready();
+        self.serve(stop).await
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then shuts down as on a signal (readiness fails,
+    /// `shutdown_delay`, in-flight requests finish within `shutdown_timeout`).
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let pruner = tokio::spawn(prune_loop(self.state.clone()));
-        tracing::info!(address = %self.address, "listening");
-        let app = router(self.state.clone());
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let draining = self.state.draining.clone();
+        let delay = self.state.settings.shutdown_delay;
+        self.serve(shutdown::drain(
+            draining,
+            delay,
+            shutdown,
+            std::future::pending(),
+        ))
+        .await
+    }
+
+    async fn serve(self, stop: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let Application {
+            listener,
+            address,
+            metrics,
+            state,
+        } = self;
+        let pruner = tokio::spawn(prune_loop(state.clone()));
+        let metrics = metrics.map(|(server, _)| server.spawn());
+        tracing::info!(%address, tls = listener.is_tls(), "listening");
+        let timeout = state.settings.shutdown_timeout;
+        let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+        let stop = async move {
+            stop.await;
+            let _ = stopped_tx.send(());
+        };
+        // The peer address reaches handlers as `ConnectInfo<SocketAddr>` (TLS or not).
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let serving = axum::serve(listener.tap_io(|_| {}), app)
+            .with_graceful_shutdown(stop)
+            .into_future();
+        let deadline = async move {
+            match stopped_rx.await {
+                Ok(()) => tokio::time::sleep(timeout).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let result = tokio::select! {
+            result = serving => result,
+            () = deadline => {
+                tracing::warn!(
+                    timeout = %humantime::format_duration(timeout),
+                    "requests still in flight after shutdown_timeout: closing them"
+                );
+                Ok(())
+            }
+        };
         pruner.abort();
-        self.state.store.close().await;
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
+        // A connection cut off above may still hold a database connection: do not wait forever.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), state.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database connections did not close in time");
+        }
+        tracing::info!("stopped");
         result
     }
 }
@@ -193,28 +288,6 @@ async fn prune_loop(state: AppState) {
             Err(e) => tracing::warn!(error = %e, "pruning failed"),
         }
     }
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
 }
 
 /// The routes, testable without a socket.
@@ -270,6 +343,8 @@ pub fn router(state: AppState) -> Router {
             www_authenticate,
         ))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outermost: the request id spans everything, and a panic's 500 is still logged.
+        .layer(middleware::from_fn(crate::observe::observe))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::password::Passwords;
+use crate::shutdown::Draining;
 use crate::store::Store;
 use crate::tokens::Tokens;
 
@@ -21,4 +22,6 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The time source.
     pub clock: Clock,
+    /// Set on the first shutdown signal; `/readyz` then fails.
+    pub draining: Draining,
 }

@@ -22,7 +22,7 @@ pub(crate) struct ServeArgs {
     source: ConfigArgs,
 }
 
-/// Runs `tessera serve` until SIGINT/SIGTERM.
+/// Runs `tessera serve` until SIGINT/SIGTERM, then shuts down gracefully and exits 0.
 pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let mut overrides = Vec::new();
     if let Some(listen) = args.listen {
@@ -30,11 +30,15 @@ pub(crate) fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
     }
     let settings = args.source.load(overrides)?;
     let filter = std::env::var(ENV_LOG).unwrap_or_else(|_| "info".to_owned());
-    tessera_server::telemetry::init(&filter);
+    tessera_server::telemetry::init_with_format(&filter, settings.log_format);
     runtime()?.block_on(async {
         let app = Application::build(settings).await?;
         // One line on stdout so scripts can wait for it; the rest goes to the log (stderr).
-        println!("tessera listening on http://{}", app.address());
+        let scheme = if app.is_tls() { "https" } else { "http" };
+        println!("tessera listening on {scheme}://{}", app.address());
+        if let Some(metrics) = app.metrics_address() {
+            println!("tessera metrics on http://{metrics}/metrics");
+        }
         app.run_until_stopped().await?;
         Ok(ExitCode::SUCCESS)
     })

@@ -4,6 +4,8 @@
 mod decode;
 mod encode;
 mod keys;
+mod operations;
+mod shutdown;
 mod user;
 mod util;
 mod verify;

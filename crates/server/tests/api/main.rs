@@ -15,5 +15,6 @@ mod refresh;
 mod service;
 mod sessions;
 mod store;
+mod tls;
 mod verify;
 mod wire_contract;
