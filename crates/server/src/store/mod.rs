@@ -204,6 +204,77 @@ pub struct SessionCount {
     pub live: u64,
 }
 
+/// What a failed-login counter counts against (docs/security.md, "Brute-force protection").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginScope {
+    /// A username as submitted, whether or not such a user exists.
+    Username,
+    /// A client address (an IPv4 address or an IPv6 /64).
+    Address,
+}
+
+impl LoginScope {
+    /// The value of the `scope` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LoginScope::Username => "username",
+            LoginScope::Address => "address",
+        }
+    }
+}
+
+/// One throttled subject: a row of `login_failures`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoginKey {
+    /// Username or address.
+    pub scope: LoginScope,
+    /// The username or the address text.
+    pub subject: String,
+}
+
+/// The failed-login limits of one scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LoginLimit {
+    /// Attempts that may fail in a window; the attempt that reaches this count starts a lockout.
+    pub max_failures: i64,
+    /// A count restarts once this many seconds pass without a failure.
+    pub window_secs: i64,
+    /// The first lockout, seconds; each further failure in the window doubles it.
+    pub lockout_secs: i64,
+    /// The longest lockout, seconds.
+    pub lockout_max_secs: i64,
+}
+
+impl LoginLimit {
+    /// How long attempts are refused once the window's count reaches `failures`: nothing below
+    /// `max_failures`, then `lockout_secs`, doubling with each further failure, capped at
+    /// `lockout_max_secs`.
+    pub fn lockout_for(&self, failures: i64) -> i64 {
+        if failures < self.max_failures {
+            return 0;
+        }
+        let doublings = u32::try_from(failures - self.max_failures)
+            .unwrap_or(u32::MAX)
+            .min(40);
+        self.lockout_secs
+            .saturating_mul(1i64 << doublings)
+            .min(self.lockout_max_secs)
+    }
+}
+
+/// The outcome of charging a login attempt to its counters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoginCharge {
+    /// Counted on every key: the password may be checked.
+    Counted,
+    /// A key is locked out until this instant (Unix seconds); nothing was counted.
+    Blocked {
+        /// When the lockout ends.
+        until: i64,
+    },
+}
+
 /// The store: one variant per backend.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
@@ -369,5 +440,43 @@ impl Store {
     /// Deletes expired families and token rows.
     pub async fn prune(&self, now: i64) -> Result<PruneReport, StoreError> {
         delegate!(self.prune(now))
+    }
+
+    /// Login throttling: the latest `blocked_until` among `keys` (0 when none is recorded).
+    pub async fn login_blocked_until(&self, keys: &[LoginKey]) -> Result<i64, StoreError> {
+        delegate!(self.login_blocked_until(keys))
+    }
+
+    /// Charges one login attempt to every key, atomically and before the password is checked
+    /// (so concurrent guesses cannot all pass a check made before any of them failed): each
+    /// count restarts after a quiet window, and the attempt that reaches a key's limit sets its
+    /// lockout. If any key is locked out at `now`, nothing is counted.
+    pub async fn charge_login_attempt(
+        &self,
+        charges: &[(LoginKey, LoginLimit)],
+        now: i64,
+    ) -> Result<LoginCharge, StoreError> {
+        delegate!(self.charge_login_attempt(charges, now))
+    }
+
+    /// A charged attempt succeeded: forget the counters of `reset` (the username) and take the
+    /// attempt back from `refund` (the address), lifting a lockout the refund brings below the
+    /// limit.
+    pub async fn login_succeeded(
+        &self,
+        reset: &[LoginKey],
+        refund: &[(LoginKey, LoginLimit)],
+    ) -> Result<(), StoreError> {
+        delegate!(self.login_succeeded(reset, refund))
+    }
+
+    /// Deletes failed-login counters whose last failure is at or before `quiet_since` and that
+    /// block nothing at `now`.
+    pub async fn prune_login_failures(
+        &self,
+        quiet_since: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        delegate!(self.prune_login_failures(quiet_since, now))
     }
 }

@@ -19,16 +19,23 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions, PgRo
 use sqlx::{Connection, Row};
 
 use super::{
-    IssuedRefresh, LogoutOutcome, NewUser, PruneReport, RefreshOutcome, RefreshRequest,
-    RefreshStatus, SessionCount, StoreError, User,
+    IssuedRefresh, LoginCharge, LoginKey, LoginLimit, LogoutOutcome, NewUser, PruneReport,
+    RefreshOutcome, RefreshRequest, RefreshStatus, SessionCount, StoreError, User,
 };
 
 /// Embedded migrations, applied in order (the PostgreSQL twins of `migrations/sqlite`).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial schema",
-    include_str!("../../migrations/postgres/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../../migrations/postgres/0001_initial.sql"),
+    ),
+    (
+        2,
+        "login throttle",
+        include_str!("../../migrations/postgres/0002_login_throttle.sql"),
+    ),
+];
 
 /// Key of the transaction-level advisory lock that serialises migrations, so that instances
 /// starting at the same moment do not race to create the schema: the first migrates, the others
@@ -433,6 +440,117 @@ impl PostgresStore {
             .rows_affected();
         tx.commit().await?;
         Ok(PruneReport { families, tokens })
+    }
+
+    pub(super) async fn login_blocked_until(&self, keys: &[LoginKey]) -> Result<i64, StoreError> {
+        let mut until = 0;
+        for key in keys {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT blocked_until FROM login_failures WHERE scope = $1 AND subject = $2",
+            )
+            .bind(key.scope.as_str())
+            .bind(&key.subject)
+            .fetch_optional(&self.pool)
+            .await?;
+            until = until.max(found.unwrap_or(0));
+        }
+        Ok(until)
+    }
+
+    pub(super) async fn charge_login_attempt(
+        &self,
+        charges: &[(LoginKey, LoginLimit)],
+        now: i64,
+    ) -> Result<LoginCharge, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for (key, limit) in charges {
+            // As in the SQLite store. The upsert locks the row until commit, so concurrent charges
+            // of one key (on any instance) count one after the other and each sees the lockout
+            // the previous one set.
+            let failures: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO login_failures (scope, subject, failures, last_failure_at, blocked_until) \
+                 VALUES ($1, $2, 1, $3, 0) \
+                 ON CONFLICT (scope, subject) DO UPDATE SET \
+                   failures = CASE WHEN login_failures.last_failure_at <= $3 - $4 THEN 1 \
+                                   ELSE login_failures.failures + 1 END, \
+                   last_failure_at = $3 \
+                 WHERE login_failures.blocked_until <= $3 \
+                 RETURNING failures",
+            )
+            .bind(key.scope.as_str())
+            .bind(&key.subject)
+            .bind(now)
+            .bind(limit.window_secs)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(failures) = failures else {
+                let until: i64 = sqlx::query_scalar(
+                    "SELECT blocked_until FROM login_failures WHERE scope = $1 AND subject = $2",
+                )
+                .bind(key.scope.as_str())
+                .bind(&key.subject)
+                .fetch_one(&mut *tx)
+                .await?;
+                return Ok(LoginCharge::Blocked { until });
+            };
+            let lockout = limit.lockout_for(failures);
+            if lockout > 0 {
+                sqlx::query(
+                    "UPDATE login_failures SET blocked_until = $1 WHERE scope = $2 AND subject = $3",
+                )
+                .bind(now.saturating_add(lockout))
+                .bind(key.scope.as_str())
+                .bind(&key.subject)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(LoginCharge::Counted)
+    }
+
+    pub(super) async fn login_succeeded(
+        &self,
+        reset: &[LoginKey],
+        refund: &[(LoginKey, LoginLimit)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for key in reset {
+            sqlx::query("DELETE FROM login_failures WHERE scope = $1 AND subject = $2")
+                .bind(key.scope.as_str())
+                .bind(&key.subject)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (key, limit) in refund {
+            sqlx::query(
+                "UPDATE login_failures SET failures = GREATEST(failures - 1, 0), \
+                   blocked_until = CASE WHEN failures - 1 < $1 THEN 0 ELSE blocked_until END \
+                 WHERE scope = $2 AND subject = $3",
+            )
+            .bind(limit.max_failures)
+            .bind(key.scope.as_str())
+            .bind(&key.subject)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn prune_login_failures(
+        &self,
+        quiet_since: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "DELETE FROM login_failures WHERE last_failure_at <= $1 AND blocked_until <= $2",
+        )
+        .bind(quiet_since)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 }
 

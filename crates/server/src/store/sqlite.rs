@@ -12,16 +12,23 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, Transaction};
 
 use super::{
-    IssuedRefresh, LogoutOutcome, NewUser, PruneReport, RefreshOutcome, RefreshRequest,
-    RefreshStatus, SessionCount, StoreError, User,
+    IssuedRefresh, LoginCharge, LoginKey, LoginLimit, LogoutOutcome, NewUser, PruneReport,
+    RefreshOutcome, RefreshRequest, RefreshStatus, SessionCount, StoreError, User,
 };
 
 /// Embedded migrations, applied in order; each runs in its own transaction.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial schema",
-    include_str!("../../migrations/sqlite/0001_initial.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "initial schema",
+        include_str!("../../migrations/sqlite/0001_initial.sql"),
+    ),
+    (
+        2,
+        "login throttle",
+        include_str!("../../migrations/sqlite/0002_login_throttle.sql"),
+    ),
+];
 
 /// A pool of SQLite connections to one database file.
 #[derive(Clone, Debug)]
@@ -404,6 +411,116 @@ impl SqliteStore {
             .rows_affected();
         tx.commit().await?;
         Ok(PruneReport { families, tokens })
+    }
+
+    pub(super) async fn login_blocked_until(&self, keys: &[LoginKey]) -> Result<i64, StoreError> {
+        let mut until = 0;
+        for key in keys {
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT blocked_until FROM login_failures WHERE scope = ? AND subject = ?",
+            )
+            .bind(key.scope.as_str())
+            .bind(&key.subject)
+            .fetch_optional(&self.pool)
+            .await?;
+            until = until.max(found.unwrap_or(0));
+        }
+        Ok(until)
+    }
+
+    pub(super) async fn charge_login_attempt(
+        &self,
+        charges: &[(LoginKey, LoginLimit)],
+        now: i64,
+    ) -> Result<LoginCharge, StoreError> {
+        let mut tx = self.begin_write().await?;
+        for (key, limit) in charges {
+            // The conditional upsert counts only when the key is not locked out; a locked-out
+            // key returns no row, and dropping the transaction undoes the other keys' charges.
+            let failures: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO login_failures (scope, subject, failures, last_failure_at, blocked_until) \
+                 VALUES (?1, ?2, 1, ?3, 0) \
+                 ON CONFLICT (scope, subject) DO UPDATE SET \
+                   failures = CASE WHEN login_failures.last_failure_at <= ?3 - ?4 THEN 1 \
+                                   ELSE login_failures.failures + 1 END, \
+                   last_failure_at = ?3 \
+                 WHERE login_failures.blocked_until <= ?3 \
+                 RETURNING failures",
+            )
+            .bind(key.scope.as_str())
+            .bind(&key.subject)
+            .bind(now)
+            .bind(limit.window_secs)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(failures) = failures else {
+                let until: i64 = sqlx::query_scalar(
+                    "SELECT blocked_until FROM login_failures WHERE scope = ? AND subject = ?",
+                )
+                .bind(key.scope.as_str())
+                .bind(&key.subject)
+                .fetch_one(&mut *tx)
+                .await?;
+                return Ok(LoginCharge::Blocked { until });
+            };
+            let lockout = limit.lockout_for(failures);
+            if lockout > 0 {
+                sqlx::query(
+                    "UPDATE login_failures SET blocked_until = ? WHERE scope = ? AND subject = ?",
+                )
+                .bind(now.saturating_add(lockout))
+                .bind(key.scope.as_str())
+                .bind(&key.subject)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(LoginCharge::Counted)
+    }
+
+    pub(super) async fn login_succeeded(
+        &self,
+        reset: &[LoginKey],
+        refund: &[(LoginKey, LoginLimit)],
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        for key in reset {
+            sqlx::query("DELETE FROM login_failures WHERE scope = ? AND subject = ?")
+                .bind(key.scope.as_str())
+                .bind(&key.subject)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for (key, limit) in refund {
+            sqlx::query(
+                "UPDATE login_failures SET failures = max(failures - 1, 0), \
+                   blocked_until = CASE WHEN failures - 1 < ? THEN 0 ELSE blocked_until END \
+                 WHERE scope = ? AND subject = ?",
+            )
+            .bind(limit.max_failures)
+            .bind(key.scope.as_str())
+            .bind(&key.subject)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(super) async fn prune_login_failures(
+        &self,
+        quiet_since: i64,
+        now: i64,
+    ) -> Result<u64, StoreError> {
+        Ok(sqlx::query(
+            "DELETE FROM login_failures WHERE last_failure_at <= ? AND blocked_until <= ?",
+        )
+        .bind(quiet_since)
+        .bind(now)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
     }
 }
 

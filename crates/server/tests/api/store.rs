@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use tessera_server::store::{
-    IssuedRefresh, LogoutOutcome, NewUser, RefreshOutcome, RefreshRequest, RefreshStatus, Store,
-    StoreError, User,
+    IssuedRefresh, LoginCharge, LoginKey, LoginLimit, LoginScope, LogoutOutcome, NewUser,
+    RefreshOutcome, RefreshRequest, RefreshStatus, Store, StoreError, User,
 };
 
 const NOW: i64 = 1_800_000_000;
@@ -237,7 +237,7 @@ async fn concurrent_migrations_do_not_race(db: &TestDb) {
     let (a, b) = (fresh.reopen().await, fresh.reopen().await);
     let (ra, rb) = tokio::join!(a.migrate(), b.migrate());
     let total = ra.expect("first migrate") + rb.expect("second migrate");
-    assert_eq!(total, 1, "the one migration ran once");
+    assert_eq!(total, 2, "each of the two migrations ran once");
     assert_eq!(fresh.store.migrate().await.expect("third migrate"), 0);
     // Both handles work on the one schema.
     let u = user(&a, "alice").await;
@@ -989,6 +989,190 @@ async fn ping_answers(db: &TestDb) {
     db.store.ping().await.expect("ping");
 }
 
+// --- failed-login counters (login_throttle.rs) ----------------------------------------------------
+
+const LIMIT: LoginLimit = LoginLimit {
+    max_failures: 3,
+    window_secs: 900,
+    lockout_secs: 60,
+    lockout_max_secs: 600,
+};
+
+fn login_key(scope: LoginScope, subject: &str) -> LoginKey {
+    LoginKey {
+        scope,
+        subject: subject.to_owned(),
+    }
+}
+
+async fn charge(store: &Store, keys: &[&LoginKey], now: i64) -> LoginCharge {
+    let charges: Vec<(LoginKey, LoginLimit)> = keys.iter().map(|k| ((*k).clone(), LIMIT)).collect();
+    store
+        .charge_login_attempt(&charges, now)
+        .await
+        .expect("charge")
+}
+
+async fn blocked_until(store: &Store, key: &LoginKey) -> i64 {
+    store
+        .login_blocked_until(std::slice::from_ref(key))
+        .await
+        .expect("read")
+}
+
+async fn login_failures_lock_at_the_limit_and_double(db: &TestDb) {
+    let store = &db.store;
+    let alice = login_key(LoginScope::Username, "alice");
+    for i in 0..2 {
+        assert_eq!(
+            charge(store, &[&alice], NOW + i).await,
+            LoginCharge::Counted
+        );
+        assert_eq!(blocked_until(store, &alice).await, 0);
+    }
+    // The third attempt is counted and starts the lockout.
+    assert_eq!(
+        charge(store, &[&alice], NOW + 2).await,
+        LoginCharge::Counted
+    );
+    assert_eq!(blocked_until(store, &alice).await, NOW + 62);
+    assert_eq!(
+        charge(store, &[&alice], NOW + 61).await,
+        LoginCharge::Blocked { until: NOW + 62 }
+    );
+    // Refused attempts are not counted: the next open attempt is the fourth and doubles.
+    assert_eq!(
+        charge(store, &[&alice], NOW + 62).await,
+        LoginCharge::Counted
+    );
+    assert_eq!(blocked_until(store, &alice).await, NOW + 62 + 120);
+    // The same name in the other scope is another counter.
+    let address = login_key(LoginScope::Address, "alice");
+    assert_eq!(blocked_until(store, &address).await, 0);
+    // A success resets the username.
+    store
+        .login_succeeded(std::slice::from_ref(&alice), &[])
+        .await
+        .expect("reset");
+    assert_eq!(blocked_until(store, &alice).await, 0);
+    assert_eq!(
+        charge(store, &[&alice], NOW + 63).await,
+        LoginCharge::Counted
+    );
+    assert_eq!(blocked_until(store, &alice).await, 0);
+}
+
+async fn login_failures_are_forgotten_after_a_quiet_window(db: &TestDb) {
+    let store = &db.store;
+    let key = login_key(LoginScope::Address, "192.0.2.1");
+    charge(store, &[&key], NOW).await;
+    charge(store, &[&key], NOW + 100).await;
+    // 900 s after the last failure the count starts over: two more attempts do not lock.
+    charge(store, &[&key], NOW + 1000).await;
+    charge(store, &[&key], NOW + 1001).await;
+    assert_eq!(blocked_until(store, &key).await, 0);
+    charge(store, &[&key], NOW + 1002).await;
+    assert_eq!(blocked_until(store, &key).await, NOW + 1062);
+}
+
+async fn a_blocked_key_charges_nothing(db: &TestDb) {
+    let store = &db.store;
+    let user = login_key(LoginScope::Username, "bob");
+    let address = login_key(LoginScope::Address, "192.0.2.9");
+    for i in 0..3 {
+        charge(store, &[&address], NOW + i).await;
+    }
+    assert_eq!(
+        charge(store, &[&user, &address], NOW + 5).await,
+        LoginCharge::Blocked { until: NOW + 62 }
+    );
+    // bob's charge was rolled back with the refusal: two more attempts still do not lock.
+    charge(store, &[&user], NOW + 6).await;
+    charge(store, &[&user], NOW + 7).await;
+    assert_eq!(blocked_until(store, &user).await, 0);
+}
+
+async fn a_refund_lifts_the_lockout_it_brings_below_the_limit(db: &TestDb) {
+    let store = &db.store;
+    let key = login_key(LoginScope::Address, "192.0.2.7");
+    for i in 0..3 {
+        charge(store, &[&key], NOW + i).await;
+    }
+    assert_eq!(blocked_until(store, &key).await, NOW + 62);
+    // The third attempt succeeded after all.
+    store
+        .login_succeeded(&[], &[(key.clone(), LIMIT)])
+        .await
+        .expect("refund");
+    assert_eq!(blocked_until(store, &key).await, 0);
+    // Back at two: the next failure locks again.
+    charge(store, &[&key], NOW + 10).await;
+    assert_eq!(blocked_until(store, &key).await, NOW + 70);
+}
+
+async fn concurrent_login_attempts_are_counted_exactly(db: &TestDb) {
+    // 20 attempts at once on two "instances": exactly the limit gets through, however they
+    // interleave (the lockout is set inside the same transaction as the count).
+    let handles = two_warm_handles(db, 10).await;
+    let key = login_key(LoginScope::Username, "carol");
+    let barrier = Arc::new(tokio::sync::Barrier::new(20));
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let (handles, key, barrier) = (Arc::clone(&handles), key.clone(), Arc::clone(&barrier));
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            handles[i % 2]
+                .charge_login_attempt(&[(key, LIMIT)], NOW)
+                .await
+                .expect("charge")
+        }));
+    }
+    let mut counted = 0;
+    for task in tasks {
+        if task.await.expect("task") == LoginCharge::Counted {
+            counted += 1;
+        }
+    }
+    assert_eq!(counted, 3);
+    handles[1].close().await;
+}
+
+async fn prune_deletes_only_quiet_unblocked_counters(db: &TestDb) {
+    let store = &db.store;
+    let quiet = login_key(LoginScope::Username, "quiet");
+    let recent = login_key(LoginScope::Username, "recent");
+    let locked = login_key(LoginScope::Username, "locked");
+    charge(store, &[&quiet], NOW - 1000).await;
+    charge(store, &[&recent], NOW - 10).await;
+    for _ in 0..3 {
+        charge(store, &[&locked], NOW - 1000).await;
+    }
+    // Make `locked` hold a long lockout: more failures after each expiry.
+    for t in [NOW - 940, NOW - 820] {
+        charge(store, &[&locked], t).await;
+    }
+    assert_eq!(blocked_until(store, &locked).await, NOW - 820 + 240);
+    let deleted = store
+        .prune_login_failures(NOW - 900, NOW - 600)
+        .await
+        .expect("prune");
+    // `quiet` is gone; `recent` and `locked` failed inside the window.
+    assert_eq!(deleted, 1);
+    // `locked` has been quiet for a window by NOW - 700, but its lockout still holds.
+    assert_eq!(
+        store
+            .prune_login_failures(NOW - 700, NOW - 700)
+            .await
+            .expect("prune"),
+        0
+    );
+    assert_eq!(blocked_until(store, &locked).await, NOW - 820 + 240);
+    assert_eq!(
+        store.prune_login_failures(NOW, NOW).await.expect("prune"),
+        2
+    );
+}
+
 /// One `#[tokio::test]` per case and backend: `on_sqlite::case` and `on_postgres::case`.
 macro_rules! store_suite {
     ($($case:ident),* $(,)?) => {
@@ -1041,4 +1225,10 @@ store_suite!(
     refresh_racing_logout_all_leaves_nothing_live,
     prune_deletes_only_expired_state,
     ping_answers,
+    login_failures_lock_at_the_limit_and_double,
+    login_failures_are_forgotten_after_a_quiet_window,
+    a_blocked_key_charges_nothing,
+    a_refund_lifts_the_lockout_it_brings_below_the_limit,
+    concurrent_login_attempts_are_counted_exactly,
+    prune_deletes_only_quiet_unblocked_counters,
 );
