@@ -15,6 +15,8 @@ use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, de};
 use tessera_jwt::Algorithm;
 
+use crate::client_address::IpNetwork;
+
 /// Environment variables with this prefix are settings (`TESSERA_ACCESS_TOKEN_LIFETIME`).
 pub const ENV_PREFIX: &str = "TESSERA_";
 /// Names the configuration file; not a setting itself.
@@ -92,6 +94,29 @@ pub struct Settings {
     /// Trim surrounding whitespace from usernames and passwords, as DRF's `CharField` does.
     #[serde(deserialize_with = "de_bool")]
     pub trim_credentials: bool,
+
+    /// Failed logins per username (from any address) before that username is locked out for
+    /// `login_lockout`; 0 = no per-username limit. Default 5 (docs/security.md, "Brute-force
+    /// protection").
+    #[serde(deserialize_with = "de_parse")]
+    pub login_max_failures_per_username: u32,
+    /// Failed logins per client address (IPv6: per /64) before it is locked out; 0 = no limit.
+    /// Default 20.
+    #[serde(deserialize_with = "de_parse")]
+    pub login_max_failures_per_address: u32,
+    /// A failure count starts over once this long passes without a failure. Default 15 minutes.
+    #[serde(deserialize_with = "de_duration")]
+    pub login_failure_window: Duration,
+    /// The first lockout; each further failure in the window doubles it. Default 1 minute.
+    #[serde(deserialize_with = "de_duration")]
+    pub login_lockout: Duration,
+    /// The longest lockout. Default 15 minutes.
+    #[serde(deserialize_with = "de_duration")]
+    pub login_lockout_max: Duration,
+    /// Proxies (IP addresses or CIDR networks) whose `X-Forwarded-For` names the client address;
+    /// from any other peer the header is ignored. Default: none.
+    #[serde(deserialize_with = "de_networks")]
+    pub trusted_proxies: Vec<IpNetwork>,
 
     /// Largest accepted request body, in bytes; larger bodies get 413. Default 16384.
     #[serde(deserialize_with = "de_parse")]
@@ -200,6 +225,12 @@ impl Default for Settings {
             update_last_login: true,
             check_user_is_active: true,
             trim_credentials: true,
+            login_max_failures_per_username: 5,
+            login_max_failures_per_address: 20,
+            login_failure_window: Duration::from_secs(15 * 60),
+            login_lockout: Duration::from_secs(60),
+            login_lockout_max: Duration::from_secs(15 * 60),
+            trusted_proxies: Vec::new(),
             max_body_size: 16 * 1024,
             password_hash_memory_kib: 19 * 1024,
             password_hash_iterations: 2,
@@ -390,6 +421,12 @@ impl Settings {
         if self.metrics_listen == Some(self.listen) && self.listen.port() != 0 {
             return bad("metrics_listen must differ from listen");
         }
+        if self.login_failure_window.is_zero() || self.login_lockout.is_zero() {
+            return bad("login_failure_window and login_lockout must be positive");
+        }
+        if self.login_lockout_max < self.login_lockout {
+            return bad("login_lockout_max must be at least login_lockout");
+        }
         if self.max_body_size < 1024 {
             return bad("max_body_size must be at least 1024 bytes");
         }
@@ -487,6 +524,32 @@ impl Settings {
                 Some(self.check_user_is_active.to_string()),
             ),
             ("trim_credentials", Some(self.trim_credentials.to_string())),
+            (
+                "login_max_failures_per_username",
+                Some(self.login_max_failures_per_username.to_string()),
+            ),
+            (
+                "login_max_failures_per_address",
+                Some(self.login_max_failures_per_address.to_string()),
+            ),
+            (
+                "login_failure_window",
+                Some(dur(&self.login_failure_window)),
+            ),
+            ("login_lockout", Some(dur(&self.login_lockout))),
+            ("login_lockout_max", Some(dur(&self.login_lockout_max))),
+            (
+                "trusted_proxies",
+                Some(
+                    toml::Value::Array(
+                        self.trusted_proxies
+                            .iter()
+                            .map(|n| toml::Value::String(n.to_string()))
+                            .collect(),
+                    )
+                    .to_string(),
+                ),
+            ),
             ("max_body_size", Some(self.max_body_size.to_string())),
             (
                 "password_hash_memory_kib",
@@ -554,6 +617,12 @@ pub const KNOWN_KEYS: &[&str] = &[
     "update_last_login",
     "check_user_is_active",
     "trim_credentials",
+    "login_max_failures_per_username",
+    "login_max_failures_per_address",
+    "login_failure_window",
+    "login_lockout",
+    "login_lockout_max",
+    "trusted_proxies",
     "max_body_size",
     "password_hash_memory_kib",
     "password_hash_iterations",
@@ -669,6 +738,14 @@ fn de_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
             other.type_str()
         ))),
     }
+}
+
+/// [`de_string_list`] entries parsed as IP networks (`10.0.0.0/8`, `127.0.0.1`, `::1`).
+fn de_networks<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNetwork>, D::Error> {
+    de_string_list(d)?
+        .iter()
+        .map(|s| s.parse().map_err(de::Error::custom))
+        .collect()
 }
 
 /// An array of strings, or one string with comma-separated entries (environment form).
@@ -803,6 +880,10 @@ mod tests {
             ("TESSERA_LOG_FORMAT", "xml"),
             ("TESSERA_METRICS_LISTEN", "localhost"),
             ("TESSERA_TLS_CERT_FILE", "cert.pem"),
+            ("TESSERA_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("TESSERA_LOGIN_LOCKOUT", "0s"),
+            ("TESSERA_LOGIN_LOCKOUT_MAX", "1s"),
+            ("TESSERA_LOGIN_MAX_FAILURES_PER_USERNAME", "-1"),
         ] {
             assert!(
                 Settings::load(&Sources {
@@ -837,6 +918,39 @@ mod tests {
         assert_eq!(d.log_format, LogFormat::Auto);
         assert_eq!(d.shutdown_timeout, Duration::from_secs(30));
         assert!(d.metrics_listen.is_none() && d.tls_cert_file.is_none());
+    }
+
+    #[test]
+    fn login_throttle_settings_load() {
+        let d = Settings::default();
+        assert_eq!(
+            (
+                d.login_max_failures_per_username,
+                d.login_max_failures_per_address
+            ),
+            (5, 20)
+        );
+        assert_eq!(d.login_failure_window, Duration::from_secs(900));
+        assert!(d.trusted_proxies.is_empty());
+        let s = Settings::load(&Sources {
+            env: env(&[
+                ("TESSERA_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,::1"),
+                ("TESSERA_LOGIN_MAX_FAILURES_PER_ADDRESS", "0"),
+                ("TESSERA_LOGIN_LOCKOUT", "30s"),
+            ]),
+            ..Sources::default()
+        })
+        .unwrap();
+        let shown: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        assert_eq!(s.login_max_failures_per_address, 0);
+        assert_eq!(s.login_lockout, Duration::from_secs(30));
+        // `config check` output loads back.
+        let table: toml::Table = toml::from_str(&s.redacted()).unwrap();
+        assert_eq!(
+            table["trusted_proxies"].as_array().unwrap()[1].as_str(),
+            Some("10.0.0.0/8")
+        );
     }
 
     #[test]

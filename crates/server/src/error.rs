@@ -129,6 +129,8 @@ pub enum ApiError {
     PayloadTooLarge(usize),
     /// 415 with the offending media type.
     UnsupportedMediaType(String),
+    /// 429 with `Retry-After` (seconds): too many failed logins (DRF's `Throttled`).
+    Throttled(u64),
     /// 503: the database is unreachable or busy.
     Unavailable,
     /// 500: a bug or an unexpected failure; the cause is logged, never sent.
@@ -210,6 +212,20 @@ impl IntoResponse for ApiError {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 json!({ "detail": format!("Unsupported media type \"{media_type}\" in request.") }),
             ),
+            ApiError::Throttled(wait) => {
+                // DRF's `Throttled` message and header, word for word (singular for 1 second).
+                let unit = if wait == 1 { "second" } else { "seconds" };
+                let mut response = json_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &json!({
+                        "detail": format!("Request was throttled. Expected available in {wait} {unit}.")
+                    }),
+                );
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+                return response;
+            }
             ApiError::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 json!({ "detail": "Service temporarily unavailable, try again later." }),

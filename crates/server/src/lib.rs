@@ -22,12 +22,14 @@
 #![warn(missing_docs)]
 
 pub mod auth;
+pub mod client_address;
 pub mod clock;
 pub mod config;
 pub mod error;
 pub mod input;
 pub mod keys;
 pub mod listener;
+pub mod login_throttle;
 pub mod metrics;
 pub mod observe;
 pub mod password;

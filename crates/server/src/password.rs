@@ -1,20 +1,30 @@
-//! Password hashing and verification: Argon2id off the async runtime, with bounded concurrency.
+//! Password hashing and verification: Argon2id on a small pool of dedicated threads, off the
+//! async runtime, with bounded concurrency.
 //!
-//! * Hashing is deliberately slow, so it runs in `spawn_blocking` behind a semaphore sized to the
-//!   CPU count: a login flood queues here instead of occupying every runtime worker, and token
-//!   verification (cheap, on the runtime) keeps its latency.
+//! * Hashing is deliberately slow, so it runs on `password_hash_concurrency` dedicated threads
+//!   (default: the CPU count) behind a semaphore: a login flood queues here instead of occupying
+//!   every runtime worker.
+//! * Each hashing thread owns one Argon2 memory block (`m_cost` KiB), allocated once and reused
+//!   for every hash and verification. Allocating 19 MiB per hash on tokio's blocking pool left
+//!   each block resident in per-thread malloc arenas (609 MiB peak RSS at 256 connections) and
+//!   cost ~10 % of login CPU in memset and page faults (`bench/RESULTS.md`, "Peak RSS").
+//! * The hashing threads run at the lowest normal priority (nice 19), so under a login flood the
+//!   runtime workers preempt them and token verification keeps its latency (`bench/RESULTS.md`,
+//!   "/api/me/ p99 during a login flood"); logins still get every idle cycle.
 //! * Unknown users are verified against a dummy hash made with the same parameters, so a login
 //!   costs the same whether or not the user exists (no user enumeration by timing).
 //! * Stored hashes are recognised by format ([`StoredHash`]); a later issue adds Django's
 //!   formats (`pbkdf2_sha256$…`, `bcrypt_sha256$…`, …) as new variants. `!`-prefixed values are
 //!   Django's "unusable password" and never match.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier as _, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+use argon2::password_hash::{Output, PasswordHash, SaltString};
+use argon2::{Algorithm, Argon2, Block, Params, Version};
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::config::Settings;
 
@@ -28,9 +38,12 @@ pub enum PasswordError {
     /// Hashing failed (out of memory, no randomness).
     #[error("password hashing failed: {0}")]
     Hash(String),
-    /// The blocking task was cancelled or panicked.
+    /// The hashing job was lost (its thread panicked).
     #[error("password hashing task failed")]
     Task,
+    /// The hashing pool is shut down ([`Passwords::shutdown`]) or could not start its threads.
+    #[error("password hashing pool is not running")]
+    Closed,
 }
 
 /// A stored password, classified by format.
@@ -59,12 +72,14 @@ impl<'a> StoredHash<'a> {
     }
 }
 
-/// Argon2id hashing with a bounded worker pool.
+/// Argon2id hashing on a bounded pool of dedicated threads.
 #[derive(Clone)]
 pub struct Passwords {
     params: Params,
-    permits: Arc<Semaphore>,
+    pool: Arc<Pool>,
     dummy_hash: Arc<str>,
+    /// Verifications started, for [`Passwords::verifications`].
+    verifications: Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Passwords {
@@ -73,13 +88,15 @@ impl std::fmt::Debug for Passwords {
             .field("m_cost", &self.params.m_cost())
             .field("t_cost", &self.params.t_cost())
             .field("p_cost", &self.params.p_cost())
-            .field("concurrency", &self.permits.available_permits())
+            .field("concurrency", &self.pool.threads)
+            .field("available", &self.pool.permits.available_permits())
             .finish_non_exhaustive()
     }
 }
 
 impl Passwords {
-    /// Builds the hasher from the `password_hash_*` settings; computes the dummy hash once.
+    /// Builds the hasher from the `password_hash_*` settings: starts the hashing threads and
+    /// computes the dummy hash once.
     pub fn from_settings(settings: &Settings) -> Result<Passwords, PasswordError> {
         let params = Params::new(
             settings.password_hash_memory_kib,
@@ -92,13 +109,18 @@ impl Passwords {
             0 => std::thread::available_parallelism().map_or(1, usize::from),
             n => n,
         };
+        // The first thread's memory serves the dummy hash here, on the calling thread, before it
+        // is handed over: no block is allocated and freed just for start-up.
+        let mut first = Memory::new(&params);
         let mut random = [0u8; 24];
         fill_random(&mut random)?;
-        let dummy = hash_blocking(&params, hex::encode(random).as_bytes())?;
+        let dummy = hash_with(&params, hex::encode(random).as_bytes(), &mut first)?;
+        let pool = Pool::start(&params, concurrency, first)?;
         Ok(Passwords {
             params,
-            permits: Arc::new(Semaphore::new(concurrency)),
+            pool: Arc::new(pool),
             dummy_hash: dummy.into(),
+            verifications: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -106,7 +128,7 @@ impl Passwords {
     pub async fn hash(&self, password: &SecretString) -> Result<String, PasswordError> {
         let params = self.params.clone();
         let password = SecretString::from(password.expose_secret());
-        self.run(move || hash_blocking(&params, password.expose_secret().as_bytes()))
+        self.run(move |memory| hash_with(&params, password.expose_secret().as_bytes(), memory))
             .await?
     }
 
@@ -117,23 +139,42 @@ impl Passwords {
         password: &SecretString,
         stored: Option<&str>,
     ) -> Result<bool, PasswordError> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         let password = SecretString::from(password.expose_secret());
         let dummy = Arc::clone(&self.dummy_hash);
         let stored: Option<String> = stored.map(str::to_owned);
-        self.run(move || {
+        self.run(move |memory| {
             let candidate = password.expose_secret().as_bytes();
             match stored.as_deref().map(StoredHash::parse) {
-                Some(StoredHash::Argon2(hash)) => verify_argon2(candidate, &hash),
+                Some(StoredHash::Argon2(hash)) => verify_with(candidate, &hash, memory),
                 // Unknown user, unusable or unrecognised password: same work, never a match.
                 None | Some(StoredHash::Unusable | StoredHash::Unrecognised) => {
                     if let Ok(hash) = PasswordHash::new(&dummy) {
-                        let _ = verify_argon2(candidate, &hash);
+                        let _ = verify_with(candidate, &hash, memory);
                     }
                     false
                 }
             }
         })
         .await
+    }
+
+    /// How many password verifications this pool (and its clones) has started: lets tests show
+    /// that a throttled login never reaches the hasher.
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
+    }
+
+    /// Stops the hashing threads once the jobs already handed to them are done; later calls to
+    /// [`Passwords::hash`] and [`Passwords::verify`] (on any clone) answer
+    /// [`PasswordError::Closed`]. Dropping the last clone does the same.
+    pub fn shutdown(&self) {
+        self.pool.permits.close();
+        self.pool
+            .jobs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
     }
 
     /// Whether `stored` should be re-hashed with the current parameters after a successful login
@@ -152,23 +193,140 @@ impl Passwords {
         }
     }
 
+    /// Runs `work` on a hashing thread with that thread's memory, in the caller's tracing span.
     async fn run<T: Send + 'static>(
         &self,
-        work: impl FnOnce() -> T + Send + 'static,
+        work: impl FnOnce(&mut Memory) -> T + Send + 'static,
     ) -> Result<T, PasswordError> {
-        // The semaphore is never closed, so acquiring only waits. The gauge counts the waiters
-        // (metrics.rs); the guard keeps it right when a waiting request is cancelled.
+        // The gauge counts the requests waiting for a hashing slot (metrics.rs); the guard keeps
+        // it right when a waiting request is cancelled. The semaphore closes only at shutdown.
         let waiting = QueueDepth::enter();
-        let _permit = self
-            .permits
-            .acquire()
+        let permit = Arc::clone(&self.pool.permits)
+            .acquire_owned()
             .await
-            .map_err(|_| PasswordError::Task)?;
+            .map_err(|_| PasswordError::Closed)?;
         drop(waiting);
+        let (answer, answered) = oneshot::channel();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(work))
-            .await
-            .map_err(|_| PasswordError::Task)
+        let job: Job = Box::new(move |memory| {
+            // The permit travels with the job and is released when the hash is done, not when the
+            // caller stops waiting: jobs queued or running never exceed the channel's capacity.
+            let _permit: OwnedSemaphorePermit = permit;
+            let _ = answer.send(span.in_scope(|| work(memory)));
+        });
+        self.pool.submit(job)?;
+        // A dropped sender means the job's thread panicked.
+        answered.await.map_err(|_| PasswordError::Task)
+    }
+}
+
+/// A unit of work for a hashing thread.
+type Job = Box<dyn FnOnce(&mut Memory) + Send>;
+
+/// The hashing threads and the bounded queue that feeds them.
+struct Pool {
+    /// One permit per hashing thread: waiting for a slot happens here, asynchronously.
+    permits: Arc<Semaphore>,
+    /// Holds at most `threads` jobs (as many as there are permits), so a send never blocks.
+    /// `None` once shut down; dropping the sender ends the threads.
+    jobs: Mutex<Option<SyncSender<Job>>>,
+    threads: usize,
+}
+
+impl Pool {
+    fn start(params: &Params, threads: usize, first: Memory) -> Result<Pool, PasswordError> {
+        let (sender, receiver) = std::sync::mpsc::sync_channel::<Job>(threads);
+        let receiver = Arc::new(Mutex::new(receiver));
+        let mut first = Some(first);
+        for index in 0..threads {
+            let receiver = Arc::clone(&receiver);
+            let memory = first.take();
+            let params = params.clone();
+            std::thread::Builder::new()
+                .name(format!("tessera-hash-{index}"))
+                .spawn(move || {
+                    let memory = memory.unwrap_or_else(|| Memory::new(&params));
+                    hashing_thread(&receiver, memory);
+                })
+                .map_err(|_| PasswordError::Closed)?;
+        }
+        Ok(Pool {
+            permits: Arc::new(Semaphore::new(threads)),
+            jobs: Mutex::new(Some(sender)),
+            threads,
+        })
+    }
+
+    fn submit(&self, job: Job) -> Result<(), PasswordError> {
+        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
+        let sender = jobs.as_ref().ok_or(PasswordError::Closed)?;
+        match sender.try_send(job) {
+            Ok(()) => Ok(()),
+            // Every hashing thread has gone (each one panicked).
+            Err(TrySendError::Disconnected(_)) => Err(PasswordError::Closed),
+            // Unreachable while permits == capacity; refuse rather than block the runtime.
+            Err(TrySendError::Full(_)) => Err(PasswordError::Task),
+        }
+    }
+}
+
+/// One hashing thread: takes jobs until the pool's sender is dropped.
+fn hashing_thread(receiver: &Mutex<Receiver<Job>>, mut memory: Memory) {
+    // Lowest normal priority (nice 19 on Linux, per thread): the runtime workers preempt hashing
+    // as soon as they have work. Not SCHED_IDLE: on a machine kept busy by other processes,
+    // SCHED_IDLE would starve logins outright, nice 19 still gets a small share. Failing to
+    // lower it is not fatal (a sandbox may forbid it); hashing then competes at normal priority.
+    if let Err(e) =
+        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
+    {
+        tracing::warn!(error = ?e, "could not lower the password hashing thread's priority");
+    }
+    loop {
+        let job = {
+            let receiver = receiver.lock().unwrap_or_else(PoisonError::into_inner);
+            // Drain before blocking, so a shut-down pool still finishes what it accepted.
+            match receiver.try_recv() {
+                Ok(job) => Ok(job),
+                Err(TryRecvError::Empty) => receiver.recv().map_err(|_| ()),
+                Err(TryRecvError::Disconnected) => Err(()),
+            }
+        };
+        match job {
+            Ok(job) => job(&mut memory),
+            Err(()) => return,
+        }
+    }
+}
+
+/// A hashing thread's Argon2 memory: `block_count` 1 KiB blocks, reused by every hash.
+struct Memory {
+    blocks: Vec<Block>,
+}
+
+impl Memory {
+    fn new(params: &Params) -> Memory {
+        Memory {
+            blocks: vec![Block::new(); params.block_count()],
+        }
+    }
+
+    /// Argon2 of `password` and `salt` into `out`, in the reused blocks when they are large enough
+    /// (Argon2 uses the first `block_count` of them and overwrites each before reading it), else
+    /// in a temporary buffer: a stored hash made with more memory than the current setting.
+    fn hash_into(
+        &mut self,
+        argon2: &Argon2<'_>,
+        needed: usize,
+        password: &[u8],
+        salt: &[u8],
+        out: &mut [u8],
+    ) -> Result<(), argon2::Error> {
+        if needed <= self.blocks.len() {
+            argon2.hash_password_into_with_memory(password, salt, out, &mut self.blocks)
+        } else {
+            let temporary = vec![Block::new(); needed];
+            argon2.hash_password_into_with_memory(password, salt, out, temporary)
+        }
     }
 }
 
@@ -188,24 +346,66 @@ impl Drop for QueueDepth {
     }
 }
 
-fn argon2(params: &Params) -> Argon2<'static> {
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone())
-}
-
-fn hash_blocking(params: &Params, password: &[u8]) -> Result<String, PasswordError> {
+/// Argon2id with the configured parameters into a PHC string, with a fresh random salt.
+fn hash_with(
+    params: &Params,
+    password: &[u8],
+    memory: &mut Memory,
+) -> Result<String, PasswordError> {
     let mut salt = [0u8; 16];
     fill_random(&mut salt)?;
-    let salt = SaltString::encode_b64(&salt).map_err(|e| PasswordError::Hash(e.to_string()))?;
-    argon2(params)
-        .hash_password(password, &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PasswordError::Hash(e.to_string()))
+    let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+    let salt_string =
+        SaltString::encode_b64(&salt).map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    memory
+        .hash_into(&argon2, params.block_count(), password, &salt, &mut out)
+        .map_err(|e| PasswordError::Hash(e.to_string()))?;
+    let phc = PasswordHash {
+        algorithm: Algorithm::Argon2id.ident(),
+        version: Some(Version::V0x13.into()),
+        params: params
+            .try_into()
+            .map_err(|e: argon2::password_hash::Error| PasswordError::Hash(e.to_string()))?,
+        salt: Some(salt_string.as_salt()),
+        hash: Some(Output::new(&out).map_err(|e| PasswordError::Hash(e.to_string()))?),
+    };
+    Ok(phc.to_string())
 }
 
-fn verify_argon2(password: &[u8], hash: &PasswordHash<'_>) -> bool {
-    // The parameters come from the stored string; `Argon2::default()` only supplies defaults for
-    // what the string does not say.
-    Argon2::default().verify_password(password, hash).is_ok()
+/// Recomputes a stored PHC hash with its own algorithm, version and parameters, and compares in
+/// constant time — what `PasswordVerifier::verify_password` does, but in the reused memory.
+fn verify_with(password: &[u8], hash: &PasswordHash<'_>, memory: &mut Memory) -> bool {
+    let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(hash.algorithm) else {
+        return false;
+    };
+    let version = match hash.version.map(Version::try_from).transpose() {
+        Ok(version) => version.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    // Includes `keyid`/`data` and the output length of the stored hash.
+    let Ok(params) = Params::try_from(hash) else {
+        return false;
+    };
+    let mut salt_buf = [0u8; 64];
+    let Ok(salt) = salt.decode_b64(&mut salt_buf) else {
+        return false;
+    };
+    let needed = params.block_count();
+    let argon2 = Argon2::new(algorithm, version, params);
+    let mut out = [0u8; Output::MAX_LENGTH];
+    let out = &mut out[..expected.len()];
+    if memory
+        .hash_into(&argon2, needed, password, salt, out)
+        .is_err()
+    {
+        return false;
+    }
+    // `Output`'s equality is constant-time (password-hash `ct_eq`).
+    Output::new(out).is_ok_and(|computed| computed == *expected)
 }
 
 fn fill_random(buf: &mut [u8]) -> Result<(), PasswordError> {
@@ -220,6 +420,7 @@ mod tests {
         let settings = Settings {
             password_hash_memory_kib: 1024,
             password_hash_iterations: 1,
+            password_hash_concurrency: 2,
             ..Settings::default()
         };
         Passwords::from_settings(&settings).unwrap()
@@ -265,5 +466,126 @@ mod tests {
         let h = strong.hash(&secret("pw")).await.unwrap();
         assert!(p.verify(&secret("pw"), Some(&h)).await.unwrap());
         assert!(p.needs_rehash(&h));
+    }
+
+    /// Plain `argon2` hashes of several shapes: other algorithms, versions, lanes, output
+    /// lengths, and memory both below and above the pool's 1 MiB block.
+    fn reference_hashes() -> Vec<String> {
+        use argon2::password_hash::PasswordHasher as _;
+        let shapes = [
+            (Algorithm::Argon2id, Version::V0x13, 1024, 1, 1, 32),
+            (Algorithm::Argon2id, Version::V0x13, 512, 2, 1, 32),
+            (Algorithm::Argon2id, Version::V0x13, 1024, 1, 4, 16),
+            (Algorithm::Argon2i, Version::V0x13, 256, 3, 1, 64),
+            (Algorithm::Argon2d, Version::V0x10, 1024, 1, 2, 32),
+            // More memory than the pool's block: verified in a temporary buffer.
+            (Algorithm::Argon2id, Version::V0x13, 4096, 1, 1, 32),
+            (Algorithm::Argon2id, Version::V0x13, 3000, 2, 3, 24),
+        ];
+        shapes
+            .into_iter()
+            .map(|(algorithm, version, m, t, p, len)| {
+                let params = Params::new(m, t, p, Some(len)).unwrap();
+                let salt = SaltString::encode_b64(b"0123456789abcdef").unwrap();
+                Argon2::new(algorithm, version, params)
+                    .hash_password(b"correct horse", &salt)
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn reused_memory_verifies_like_plain_argon2() {
+        use argon2::password_hash::PasswordVerifier as _;
+        let params = Params::new(1024, 1, 1, None).unwrap();
+        let mut memory = Memory::new(&params);
+        let pool_blocks = memory.blocks.len();
+        for stored in reference_hashes() {
+            let hash = PasswordHash::new(&stored).unwrap();
+            for candidate in [&b"correct horse"[..], b"correct horsf", b""] {
+                let plain = Argon2::default().verify_password(candidate, &hash).is_ok();
+                let reused = verify_with(candidate, &hash, &mut memory);
+                assert_eq!(reused, plain, "{stored} with {candidate:?}");
+            }
+            assert!(
+                verify_with(b"correct horse", &hash, &mut memory),
+                "{stored}"
+            );
+            // A larger stored cost never grows the pool's own block.
+            assert_eq!(memory.blocks.len(), pool_blocks);
+        }
+    }
+
+    #[tokio::test]
+    async fn pool_verifies_reference_hashes() {
+        let p = cheap();
+        for stored in reference_hashes() {
+            assert!(
+                p.verify(&secret("correct horse"), Some(&stored))
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                !p.verify(&secret("correct horsf"), Some(&stored))
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn pool_hashes_verify_with_plain_argon2() {
+        use argon2::password_hash::PasswordVerifier as _;
+        let p = cheap();
+        let h = p.hash(&secret("pw")).await.unwrap();
+        let hash = PasswordHash::new(&h).unwrap();
+        assert!(Argon2::default().verify_password(b"pw", &hash).is_ok());
+        assert!(Argon2::default().verify_password(b"pv", &hash).is_err());
+        // Fresh salts: the same password never gives the same string.
+        assert_ne!(h, p.hash(&secret("pw")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn trimmed_or_damaged_hashes_never_match() {
+        let p = cheap();
+        let h = p.hash(&secret("pw")).await.unwrap();
+        let (without_hash, _) = h.rsplit_once('$').unwrap();
+        assert!(!p.verify(&secret("pw"), Some(without_hash)).await.unwrap());
+        let unknown_param = h.replace("p=1", "p=1,x=2");
+        assert!(!p.verify(&secret("pw"), Some(&unknown_param)).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn many_concurrent_checks_all_answer() {
+        let p = cheap();
+        let h = p.hash(&secret("pw")).await.unwrap();
+        let checks = (0..16).map(|i| {
+            let p = p.clone();
+            let h = h.clone();
+            tokio::spawn(async move {
+                let password = if i % 2 == 0 { "pw" } else { "nope" };
+                (i, p.verify(&secret(password), Some(&h)).await.unwrap())
+            })
+        });
+        for check in checks.collect::<Vec<_>>() {
+            let (i, matched) = check.await.unwrap();
+            assert_eq!(matched, i % 2 == 0);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_shut_down_pool_answers_an_error() {
+        let p = cheap();
+        let clone = p.clone();
+        p.shutdown();
+        assert!(matches!(
+            clone.verify(&secret("pw"), None).await,
+            Err(PasswordError::Closed)
+        ));
+        assert!(matches!(
+            clone.hash(&secret("pw")).await,
+            Err(PasswordError::Closed)
+        ));
     }
 }

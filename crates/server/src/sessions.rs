@@ -7,9 +7,12 @@
 //! family's current tokens again — a client that lost the response can retry; any other reuse
 //! revokes the family (RFC 9700 §4.14.2, "refresh token rotation").
 
+use std::net::IpAddr;
+
 use secrecy::SecretString;
 
 use crate::error::{ApiError, NO_ACTIVE_ACCOUNT, NO_ACTIVE_ACCOUNT_FOR_TOKEN, TokenRejection};
+use crate::login_throttle;
 use crate::state::AppState;
 use crate::store::{
     IssuedRefresh, LogoutOutcome, RefreshOutcome, RefreshRequest, RefreshStatus, User,
@@ -55,12 +58,17 @@ fn access_for(state: &AppState, user_id: i64, now: i64) -> Result<String, ApiErr
 
 /// `POST /api/token/`: username + password → a new family's first refresh token and an access
 /// token. Every failure has the same answer and (through the dummy hash) the same cost.
+/// `client` is the address brute-force protection counts (`client_address.rs`).
 #[tracing::instrument(skip(state, password), fields(user_id))]
 pub async fn login(
     state: &AppState,
     username: &str,
     password: &SecretString,
+    client: Option<IpAddr>,
 ) -> Result<TokenPair, ApiError> {
+    // Before any lookup or hashing: a locked-out attempt is refused (429) at the cost of one
+    // indexed read, and an allowed one is counted as a failure until it succeeds.
+    let attempt = login_throttle::charge(state, client, username).await?;
     let user = state.store.user_by_username(username).await?;
     let matches = state
         .passwords
@@ -76,6 +84,7 @@ pub async fn login(
         }
     };
     tracing::Span::current().record("user_id", user.id);
+    attempt.succeeded(state).await?;
     rehash_if_outdated(state, &user, password).await;
 
     // Right after a revocation `tokens_valid_after` may be the next second: wait for it so the

@@ -287,6 +287,9 @@ async fn prune_loop(state: AppState) {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "pruning failed"),
         }
+        if let Err(e) = crate::login_throttle::prune(&state).await {
+            tracing::warn!(error = %e, "pruning login failure counters failed");
+        }
     }
 }
 

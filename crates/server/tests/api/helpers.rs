@@ -80,6 +80,8 @@ pub struct TestApp {
     pub admin: UserAdmin,
     /// The server's keys (to craft tokens with [`TestApp::sign`]).
     pub keys: Keys,
+    /// The server's password pool (shares its counters, e.g. `verifications()`).
+    pub passwords: Passwords,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<std::io::Result<()>>>,
 }
@@ -150,6 +152,7 @@ async fn start(
         .expect("build application");
     let port = application.port();
     let keys = application.state().tokens.keys().clone();
+    let passwords = application.state().passwords.clone();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(application.run_until(async {
         let _ = rx.await;
@@ -180,6 +183,7 @@ async fn start(
         clock,
         admin,
         keys,
+        passwords,
         shutdown: Some(tx),
         server: Some(server),
     }

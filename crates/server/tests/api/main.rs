@@ -15,6 +15,7 @@ mod refresh;
 mod service;
 mod sessions;
 mod store;
+mod throttle;
 mod tls;
 mod verify;
 mod wire_contract;
