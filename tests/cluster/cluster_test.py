@@ -17,6 +17,8 @@ asks of a cluster:
   `tessera migrate` is a no-op;
 - while PostgreSQL is down, state-touching requests answer 503 with a JSON body, and both
   instances serve again once it is back, without a restart;
+- failed logins are counted in the database: failures spread over both instances lock the
+  username on both (Tessera's 429, Retry-After, DRF's throttle body);
 - with one instance stopped, nginx keeps serving through the other;
 - nginx's login rate limit answers 429 with a JSON body and Retry-After.
 
@@ -441,6 +443,25 @@ def check_database_outage_answers_503_and_recovers(c: Cluster) -> None:
     assert c.direct("A").me(r.json()["access"]).status == 200
 
 
+def check_failed_logins_count_across_instances(c: Cluster) -> None:
+    # deploy/tessera.toml: 5 failures per username, first lockout 1 minute. An unknown username
+    # is counted like a known one. Direct connections come from 127.0.0.1, a trusted proxy there,
+    # so without X-Forwarded-For the address is 127.0.0.1 itself (5 of its 20 failures).
+    username = f"guess-target-{os.getpid()}"
+    for i in range(5):
+        r = c.direct("AB"[i % 2]).login(username, "wrong password")
+        assert r.status == 401, (i, r)
+    for name in "AB":
+        r = c.direct(name).login(username, "wrong password")
+        assert r.status == 429, (name, r)
+        wait = int(r.headers.get("Retry-After", "0"))
+        assert 0 < wait <= 60, r.headers
+        unit = "second" if wait == 1 else "seconds"
+        assert r.json() == {"detail": f"Request was throttled. Expected available in {wait} {unit}."}, r
+    # Another user from the same address is unaffected.
+    assert c.direct("B").login().status == 200
+
+
 def check_failover(c: Cluster) -> None:
     access = c.direct("B").login().json()["access"]
     c.stop_instance("A")
@@ -478,6 +499,7 @@ CHECKS = [
     check_concurrent_refreshes_rotate_once,
     check_logout_all_reaches_other_instance,
     check_database_outage_answers_503_and_recovers,
+    check_failed_logins_count_across_instances,
     check_failover,  # stops instance A
     check_nginx_limits_logins_with_json_429,  # last: it spends this address's login budget
 ]
