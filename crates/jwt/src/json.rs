@@ -18,33 +18,124 @@ use crate::error::Error;
 /// Default maximum nesting depth of a header or payload; the top-level object is depth 1.
 pub(crate) const DEFAULT_MAX_DEPTH: usize = 32;
 
-/// One top-level member: its decoded name and its raw JSON value.
+/// How many top-level members are kept on the stack; more spill to the heap. Access tokens
+/// have 5 to 10 members, so the normal path allocates nothing.
+const INLINE_MEMBERS: usize = 16;
+
+/// One top-level member: its raw name (with quotes) and its raw JSON value.
+#[derive(Clone, Copy, Default)]
 pub(crate) struct Member<'a> {
-    pub(crate) name: Cow<'a, [u8]>,
+    /// The name as written, quotes included.
+    raw_name: &'a [u8],
+    /// Whether the name contains escapes (then it is decoded before comparing).
+    escaped: bool,
     pub(crate) value: &'a [u8],
 }
 
-/// The top-level members of a validated JSON object, in document order.
+impl Member<'_> {
+    /// The name between its quotes, as written.
+    fn inner_name(&self) -> &[u8] {
+        &self.raw_name[1..self.raw_name.len() - 1]
+    }
+
+    /// Whether the decoded name equals `name`.
+    #[inline]
+    fn is(&self, name: &[u8]) -> bool {
+        if self.escaped {
+            decode_name(self.raw_name).as_deref() == Some(name)
+        } else {
+            self.inner_name() == name
+        }
+    }
+
+    /// Whether two names are equal once decoded, so `"a"` and `"\u0061"` collide.
+    fn same_name(&self, other: &Member<'_>) -> bool {
+        match (self.escaped, other.escaped) {
+            (false, false) => self.inner_name() == other.inner_name(),
+            (true, _) => decode_name(self.raw_name).is_some_and(|n| other.is(&n)),
+            (false, true) => other.is(self.inner_name()),
+        }
+    }
+}
+
+/// Decodes an escaped member name (the rare path; it allocates).
+fn decode_name(raw: &[u8]) -> Option<Vec<u8>> {
+    serde_json::from_slice::<String>(raw)
+        .ok()
+        .map(String::into_bytes)
+}
+
+/// The raw values of the registered claims Tessera validates (RFC 7519 §4.1), picked out
+/// while the object is scanned so validation needs no lookups by name.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Registered<'a> {
+    pub(crate) exp: Option<&'a [u8]>,
+    pub(crate) nbf: Option<&'a [u8]>,
+    pub(crate) iat: Option<&'a [u8]>,
+    pub(crate) aud: Option<&'a [u8]>,
+    pub(crate) iss: Option<&'a [u8]>,
+    pub(crate) sub: Option<&'a [u8]>,
+}
+
+impl<'a> Registered<'a> {
+    fn record(&mut self, name: &[u8], value: &'a [u8]) {
+        let slot = match name {
+            b"exp" => &mut self.exp,
+            b"nbf" => &mut self.nbf,
+            b"iat" => &mut self.iat,
+            b"aud" => &mut self.aud,
+            b"iss" => &mut self.iss,
+            b"sub" => &mut self.sub,
+            _ => return,
+        };
+        *slot = Some(value);
+    }
+}
+
+/// The top-level members of a validated JSON object, in document order: on the stack while
+/// there are at most [`INLINE_MEMBERS`], else all of them in `spill`.
 pub(crate) struct Object<'a> {
-    pub(crate) members: Vec<Member<'a>>,
+    inline: [Member<'a>; INLINE_MEMBERS],
+    len: usize,
+    spill: Vec<Member<'a>>,
+    pub(crate) registered: Registered<'a>,
 }
 
 impl<'a> Object<'a> {
+    fn members(&self) -> &[Member<'a>] {
+        if self.len <= INLINE_MEMBERS {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+
+    fn push(&mut self, member: Member<'a>) {
+        if self.len < INLINE_MEMBERS {
+            self.inline[self.len] = member;
+        } else {
+            if self.len == INLINE_MEMBERS {
+                self.spill.extend_from_slice(&self.inline);
+            }
+            self.spill.push(member);
+        }
+        self.len += 1;
+    }
+
     /// The raw JSON value of the member `name`, if present.
     pub(crate) fn get(&self, name: &str) -> Option<&'a [u8]> {
-        self.members
+        self.members()
             .iter()
-            .find(|m| m.name.as_ref() == name.as_bytes())
+            .find(|m| m.is(name.as_bytes()))
             .map(|m| m.value)
     }
 }
 
 /// Validates `input` as one strict JSON object and returns its top-level members.
+///
+/// UTF-8 (RFC 8259 §8.1) is checked inside string literals as they are scanned: outside them
+/// only ASCII is grammatical, so no separate pass over the whole input is needed.
 pub(crate) fn parse_object(input: &[u8], max_depth: usize) -> Result<Object<'_>, Error> {
-    // One pass of UTF-8 validation up front lets the scanner work on bytes (RFC 8259 §8.1).
-    if std::str::from_utf8(input).is_err() {
-        return Err(Error::malformed("JSON is not UTF-8"));
-    }
     let mut sc = Scanner {
         s: input,
         pos: 0,
@@ -56,15 +147,29 @@ pub(crate) fn parse_object(input: &[u8], max_depth: usize) -> Result<Object<'_>,
         return Err(Error::malformed("JSON is not an object"));
     }
     sc.pos += 1;
-    let mut members: Vec<Member<'_>> = Vec::with_capacity(8);
+    let mut object = Object {
+        inline: [Member::default(); INLINE_MEMBERS],
+        len: 0,
+        spill: Vec::new(),
+        registered: Registered::default(),
+    };
     sc.ws();
     if sc.peek() == Some(b'}') {
         sc.pos += 1;
     } else {
         loop {
             sc.ws();
-            let name = sc.name()?;
-            if members.iter().any(|m| m.name == name) {
+            if sc.peek() != Some(b'"') {
+                return Err(Error::malformed("invalid JSON member name"));
+            }
+            let start = sc.pos;
+            let escaped = sc.string()?;
+            let mut member = Member {
+                raw_name: &input[start..sc.pos],
+                escaped,
+                value: &[],
+            };
+            if object.members().iter().any(|m| m.same_name(&member)) {
                 return Err(Error::malformed("duplicate member name"));
             }
             sc.ws();
@@ -72,10 +177,15 @@ pub(crate) fn parse_object(input: &[u8], max_depth: usize) -> Result<Object<'_>,
             sc.ws();
             let start = sc.pos;
             sc.value(1)?;
-            members.push(Member {
-                name,
-                value: &input[start..sc.pos],
-            });
+            member.value = &input[start..sc.pos];
+            if member.escaped {
+                if let Some(name) = decode_name(member.raw_name) {
+                    object.registered.record(&name, member.value);
+                }
+            } else {
+                object.registered.record(member.inner_name(), member.value);
+            }
+            object.push(member);
             sc.ws();
             match sc.next() {
                 Some(b',') => continue,
@@ -88,7 +198,7 @@ pub(crate) fn parse_object(input: &[u8], max_depth: usize) -> Result<Object<'_>,
     if sc.pos != input.len() {
         return Err(Error::malformed("trailing data after JSON object"));
     }
-    Ok(Object { members })
+    Ok(object)
 }
 
 /// Whether a raw JSON value is a string (without decoding it).
@@ -108,6 +218,18 @@ pub(crate) fn as_str(value: &[u8]) -> Option<Cow<'_, str>> {
     }
     serde_json::from_slice::<String>(value).ok().map(Cow::Owned)
 }
+
+/// Bytes that end a run of plain string characters: `"`, `\\`, controls (which must be
+/// escaped, RFC 8259 §7) and non-ASCII (checked as UTF-8).
+const STRING_STOP: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize || b >= 0x80;
+        b += 1;
+    }
+    table
+};
 
 struct Scanner<'a> {
     s: &'a [u8],
@@ -235,16 +357,18 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// Skips a string starting at the opening quote; returns whether it contains escapes.
+    /// Skips a string starting at the opening quote, checking its escapes and its UTF-8;
+    /// returns whether it contains escapes.
     fn string(&mut self) -> Result<bool, Error> {
         self.pos += 1;
         let mut escaped = false;
         loop {
-            // Skip plain characters in one tight loop; stop at a quote, backslash or control.
+            // Skip plain ASCII in one tight loop (one table load per byte); stop at a quote,
+            // backslash, control character or non-ASCII byte.
             let rest = &self.s[self.pos..];
             let plain = rest
                 .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .position(|&b| STRING_STOP[usize::from(b)])
                 .ok_or_else(|| Error::malformed("unterminated JSON string"))?;
             self.pos += plain;
             match self.next() {
@@ -263,6 +387,16 @@ impl<'a> Scanner<'a> {
                         }
                         _ => return Err(Error::malformed("invalid JSON escape")),
                     }
+                }
+                Some(0x80..=0xff) => {
+                    // A run of non-ASCII bytes ends at an ASCII byte, which is always a
+                    // character boundary, so the run alone must be valid UTF-8.
+                    let run = &self.s[self.pos - 1..];
+                    let len = run.iter().position(u8::is_ascii).unwrap_or(run.len());
+                    if std::str::from_utf8(&run[..len]).is_err() {
+                        return Err(Error::malformed("JSON is not UTF-8"));
+                    }
+                    self.pos += len - 1;
                 }
                 _ => return Err(Error::malformed("control character in JSON string")),
             }
@@ -314,5 +448,63 @@ impl<'a> Scanner<'a> {
         } else {
             Err(Error::malformed("invalid JSON literal"))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(json: &[u8]) -> bool {
+        parse_object(json, DEFAULT_MAX_DEPTH).is_ok()
+    }
+
+    /// UTF-8 is checked inside strings (names and values, at any depth), since the scanner
+    /// no longer validates the whole input first.
+    #[test]
+    fn utf8_inside_strings() {
+        assert!(ok(
+            "{\"n\u{e9}\":\"\u{1F600}x\u{e9}\",\"a\":[\"\u{20AC}\"]}".as_bytes()
+        ));
+        for bad in [
+            &b"{\"a\":\"\xff\"}"[..],
+            b"{\"\xc3\":1}",                  // truncated two-byte sequence
+            b"{\"a\":\"\xc0\xaf\"}",          // overlong '/'
+            b"{\"a\":\"\xed\xa0\x80\"}",      // UTF-16 surrogate
+            b"{\"a\":{\"b\":\"x\xe2\x82\"}}", // truncated, nested
+            b"{\"a\":\"\xe2\x82",             // truncated at the end of input
+            b"{\"a\":1}\xc3\xa9",             // non-ASCII outside a string
+        ] {
+            assert!(!ok(bad), "{bad:?}");
+        }
+    }
+
+    /// Duplicates are found past the inline member table too, escaped or not.
+    #[test]
+    fn duplicates_beyond_the_inline_table() {
+        let mut json = String::from("{");
+        for i in 0..INLINE_MEMBERS + 4 {
+            json.push_str(&format!("\"m{i}\":{i},"));
+        }
+        let unique = format!("{json}\"last\":0}}");
+        let obj = parse_object(unique.as_bytes(), DEFAULT_MAX_DEPTH).unwrap();
+        assert_eq!(obj.get("m18"), Some(&b"18"[..]));
+        assert_eq!(obj.get("last"), Some(&b"0"[..]));
+        assert!(!ok(format!("{json}\"m18\":0}}").as_bytes()));
+        assert!(!ok(format!("{json}\"m\\u0031\":0}}").as_bytes()));
+        assert!(!ok(format!("{json}\"\\u006d3\":0}}").as_bytes()));
+        assert!(!ok(br#"{"\u0061":1,"a":2}"#));
+        assert!(!ok(br#"{"\u0061":1,"\u0061":2}"#));
+        assert!(ok(br#"{"\u0061":1,"b":2}"#));
+    }
+
+    /// Registered claims are picked out by their decoded names, like `get` finds them.
+    #[test]
+    fn registered_claims_by_decoded_name() {
+        let obj = parse_object(br#"{"\u0065xp":5,"iat":1.5,"x":{"nbf":1}}"#, 32).unwrap();
+        assert_eq!(obj.registered.exp, Some(&b"5"[..]));
+        assert_eq!(obj.registered.iat, Some(&b"1.5"[..]));
+        assert_eq!(obj.registered.nbf, None);
+        assert_eq!(obj.get("exp"), Some(&b"5"[..]));
     }
 }

@@ -112,7 +112,8 @@ impl Validation {
         let now = now as f64;
 
         // RFC 7519 §4.1.4: the current time must be before exp.
-        let exp = payload.get("exp");
+        let reg = &payload.registered;
+        let exp = reg.exp;
         if let Some(raw) = exp
             && claims::numeric_date("exp", raw)? <= now - leeway
         {
@@ -122,18 +123,18 @@ impl Validation {
             return Err(missing("exp"));
         }
         // RFC 7519 §4.1.5: not accepted before nbf.
-        if let Some(raw) = payload.get("nbf")
+        if let Some(raw) = reg.nbf
             && claims::numeric_date("nbf", raw)? > now + leeway
         {
             return Err(Error::new(ErrorKind::NotYetValid, ""));
         }
-        if let Some(raw) = payload.get("iat")
+        if let Some(raw) = reg.iat
             && claims::numeric_date("iat", raw)? > now + leeway
         {
             return Err(Error::new(ErrorKind::IssuedInFuture, ""));
         }
 
-        match payload.get("aud") {
+        match reg.aud {
             Some(raw) => {
                 let matched = claims::audience_matches(raw, &self.audience)?;
                 if !self.audience.is_empty() && !matched {
@@ -143,8 +144,8 @@ impl Validation {
             None if !self.audience.is_empty() => return Err(missing("aud")),
             None => {}
         }
-        check_string(payload, "iss", self.issuer.as_deref())?;
-        check_string(payload, "sub", self.subject.as_deref())?;
+        check_string(reg.iss, "iss", self.issuer.as_deref())?;
+        check_string(reg.sub, "sub", self.subject.as_deref())?;
 
         for name in &self.required {
             if payload.get(name).is_none() {
@@ -170,12 +171,8 @@ fn mismatch(name: &str) -> Error {
     Error::new(ErrorKind::ClaimMismatch(name.to_owned()), "")
 }
 
-fn check_string(
-    payload: &json::Object<'_>,
-    name: &str,
-    expected: Option<&str>,
-) -> Result<(), Error> {
-    match (payload.get(name), expected) {
+fn check_string(raw: Option<&[u8]>, name: &str, expected: Option<&str>) -> Result<(), Error> {
+    match (raw, expected) {
         (Some(raw), expected) => {
             let actual = claims::string(name, raw)?;
             match expected {
