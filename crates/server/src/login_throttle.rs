@@ -97,6 +97,7 @@ pub async fn charge(
     };
     if until > now {
         let wait = u64::try_from(until - now).unwrap_or(1);
+        metrics::counter!("tessera_logins_total", "result" => "throttled").increment(1);
         tracing::info!(target: "audit", event = "login_throttled", username, client = ?client, retry_after = wait);
         return Err(ApiError::Throttled(wait));
     }

@@ -5,7 +5,7 @@
 //! * `tessera_http_requests_total{method,route,status}` and
 //!   `tessera_http_request_duration_seconds{method,route,status}` (histogram); `route` is the
 //!   matched route pattern, or `unmatched` — never the raw path, which a client controls;
-//! * `tessera_logins_total{result="succeeded"|"failed"}`;
+//! * `tessera_logins_total{result="succeeded"|"failed"|"throttled"}`;
 //! * `tessera_refreshes_total{outcome="rotated"|"accepted"|"grace_reissue"}`;
 //! * `tessera_refresh_reuse_detected_total`;
 //! * `tessera_revocations_total{reason="logout"|"logout_all"|"reuse_detected"}`;
