@@ -17,6 +17,7 @@
 //!   formats (`pbkdf2_sha256$…`, `bcrypt_sha256$…`, …) as new variants. `!`-prefixed values are
 //!   Django's "unusable password" and never match.
 
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -38,7 +39,7 @@ pub enum PasswordError {
     /// Hashing failed (out of memory, no randomness).
     #[error("password hashing failed: {0}")]
     Hash(String),
-    /// The hashing job was lost (its thread panicked).
+    /// The hashing job was lost (it panicked).
     #[error("password hashing task failed")]
     Task,
     /// The hashing pool is shut down ([`Passwords::shutdown`]) or could not start its threads.
@@ -215,7 +216,7 @@ impl Passwords {
             let _ = answer.send(span.in_scope(|| work(memory)));
         });
         self.pool.submit(job)?;
-        // A dropped sender means the job's thread panicked.
+        // A dropped sender means the job panicked.
         answered.await.map_err(|_| PasswordError::Task)
     }
 }
@@ -262,7 +263,7 @@ impl Pool {
         let sender = jobs.as_ref().ok_or(PasswordError::Closed)?;
         match sender.try_send(job) {
             Ok(()) => Ok(()),
-            // Every hashing thread has gone (each one panicked).
+            // Every hashing thread has gone (they only stop once the sender is dropped).
             Err(TrySendError::Disconnected(_)) => Err(PasswordError::Closed),
             // Unreachable while permits == capacity; refuse rather than block the runtime.
             Err(TrySendError::Full(_)) => Err(PasswordError::Task),
@@ -292,7 +293,12 @@ fn hashing_thread(receiver: &Mutex<Receiver<Job>>, mut memory: Memory) {
             }
         };
         match job {
-            Ok(job) => job(&mut memory),
+            // A panicking job drops its answer channel (the caller gets `Task`) and the thread
+            // keeps serving: the pool never shrinks. The memory needs no repair, Argon2 writes
+            // every block before reading it.
+            Ok(job) => {
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+            }
             Err(()) => return,
         }
     }
@@ -587,5 +593,23 @@ mod tests {
             clone.hash(&secret("pw")).await,
             Err(PasswordError::Closed)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_neither_hangs_nor_loses_the_thread() {
+        let p = Passwords::from_settings(&Settings {
+            password_hash_memory_kib: 1024,
+            password_hash_iterations: 1,
+            password_hash_concurrency: 1,
+            ..Settings::default()
+        })
+        .unwrap();
+        let lost = p
+            .run(|_| -> bool { panic!("a bug in a hashing job") })
+            .await;
+        assert!(matches!(lost, Err(PasswordError::Task)));
+        // The only hashing thread is still there, and its permit came back.
+        let h = p.hash(&secret("pw")).await.unwrap();
+        assert!(p.verify(&secret("pw"), Some(&h)).await.unwrap());
     }
 }
