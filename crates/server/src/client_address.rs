@@ -80,11 +80,16 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNetwork]) 
     if !is_trusted(peer) {
         return peer;
     }
-    // Several X-Forwarded-For lines form one list, in order (RFC 9110 §5.3).
-    let entries: Vec<&str> = headers
+    // Several X-Forwarded-For lines form one list, in order (RFC 9110 §5.3). Read lossily: a
+    // proxy that appends keeps the client's bytes on the same line, and junk the client sent
+    // there must not hide the (readable) entries the proxies added to its right.
+    let lines: Vec<String> = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .collect();
+    let entries: Vec<&str> = lines
+        .iter()
         .flat_map(|v| v.split(','))
         .map(str::trim)
         .collect();
@@ -210,6 +215,16 @@ mod tests {
         assert_eq!(
             client_address(ip("127.0.0.1"), &xff(&["198.51.100.7, junk"]), &trusted),
             ip("127.0.0.1")
+        );
+        // Non-UTF-8 bytes from the client on the line a proxy appended to.
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            HeaderValue::from_bytes(b"\xff\xfe6.6.6.6, 198.51.100.7").unwrap(),
+        );
+        assert_eq!(
+            client_address(ip("127.0.0.1"), &h, &trusted),
+            ip("198.51.100.7")
         );
         // Ports and brackets.
         assert_eq!(
