@@ -46,7 +46,6 @@ pub(crate) fn split(token: &[u8]) -> Result<Segments<'_>, Error> {
     })
 }
 
-const LO: u64 = u64::from_ne_bytes([0x01; 8]);
 const HI: u64 = u64::from_ne_bytes([0x80; 8]);
 const DOTS: u64 = u64::from_ne_bytes([b'.'; 8]);
 
