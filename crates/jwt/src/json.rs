@@ -19,8 +19,9 @@ use crate::error::Error;
 pub(crate) const DEFAULT_MAX_DEPTH: usize = 32;
 
 /// How many top-level members are kept on the stack; more spill to the heap. Access tokens
-/// have 5 to 10 members, so the normal path allocates nothing.
-const INLINE_MEMBERS: usize = 16;
+/// have 5 to 7 members (simplejwt: `token_type`, `exp`, `iat`, `jti`, `user_id`, optional `aud`,
+/// `iss`), so the normal path allocates nothing.
+const INLINE_MEMBERS: usize = 10;
 
 /// One top-level member: its raw name (with quotes) and its raw JSON value.
 #[derive(Clone, Copy, Default)]
