@@ -76,6 +76,11 @@ HELLO_ADDR=127.0.0.1:18100
 DJANGO_ADDR=127.0.0.1:18200
 TESSERA_ADDR=127.0.0.1:18300
 TESSERA_BIN="$ROOT/target/release/tessera"
+# The load generator logs in as a few users from one address, many at once: the login limits
+# (docs/security.md, "Brute-force protection") would answer most of that with 429. And one
+# access-log line per request would measure the log sink, not the server.
+export TESSERA_LOGIN_MAX_FAILURES_PER_USERNAME=0 TESSERA_LOGIN_MAX_FAILURES_PER_ADDRESS=0
+export TESSERA_LOG=info,access=off
 HELLO_BIN="$ROOT/target/bench-hello/release/bench-hello"
 VENV="$BENCH_DIR/.venv"
 PREFIX=bench
