@@ -45,4 +45,5 @@ export PYTHONDONTWRITEBYTECODE=1
 
 "$TESSERA_PYTHON" interop/django/selftest.py
 
-cargo test --workspace --locked "$@"
+# --no-fail-fast: one run reports every failing test binary, not just the first.
+cargo test --workspace --locked --no-fail-fast "$@"
