@@ -23,13 +23,19 @@ pub(crate) const DEFAULT_MAX_DEPTH: usize = 32;
 /// `iss`), so the normal path allocates nothing.
 const INLINE_MEMBERS: usize = 10;
 
+/// Most members one object may have. Duplicate detection compares each new name with the
+/// earlier ones of its object, so this bounds that work per object (RFC 8725 §3.x: bound the
+/// work an unauthenticated header can cause). Real headers have 2-4 members, claim sets tens.
+const MAX_MEMBERS: usize = 256;
+
 /// One top-level member: its raw name (with quotes) and its raw JSON value.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Member<'a> {
     /// The name as written, quotes included.
     raw_name: &'a [u8],
-    /// Whether the name contains escapes (then it is decoded before comparing).
-    escaped: bool,
+    /// For a name with escapes: the index of its decoded form in [`Object::decoded`], so each
+    /// name is decoded once, not once per comparison.
+    decoded: Option<u32>,
     pub(crate) value: &'a [u8],
 }
 
@@ -38,32 +44,13 @@ impl Member<'_> {
     fn inner_name(&self) -> &[u8] {
         &self.raw_name[1..self.raw_name.len() - 1]
     }
-
-    /// Whether the decoded name equals `name`.
-    #[inline]
-    fn is(&self, name: &[u8]) -> bool {
-        if self.escaped {
-            decode_name(self.raw_name).as_deref() == Some(name)
-        } else {
-            self.inner_name() == name
-        }
-    }
-
-    /// Whether two names are equal once decoded, so `"a"` and `"\u0061"` collide.
-    fn same_name(&self, other: &Member<'_>) -> bool {
-        match (self.escaped, other.escaped) {
-            (false, false) => self.inner_name() == other.inner_name(),
-            (true, _) => decode_name(self.raw_name).is_some_and(|n| other.is(&n)),
-            (false, true) => other.is(self.inner_name()),
-        }
-    }
 }
 
 /// Decodes an escaped member name (the rare path; it allocates).
-fn decode_name(raw: &[u8]) -> Option<Vec<u8>> {
+fn decode_name(raw: &[u8]) -> Result<Vec<u8>, Error> {
     serde_json::from_slice::<String>(raw)
-        .ok()
         .map(String::into_bytes)
+        .map_err(|_| Error::malformed("invalid JSON string escape"))
 }
 
 /// The raw values of the registered claims Tessera validates (RFC 7519 §4.1), picked out
@@ -99,6 +86,8 @@ pub(crate) struct Object<'a> {
     inline: [Member<'a>; INLINE_MEMBERS],
     len: usize,
     spill: Vec<Member<'a>>,
+    /// Decoded forms of the names that contain escapes (empty, unallocated, on the normal path).
+    decoded: Vec<Vec<u8>>,
     pub(crate) registered: Registered<'a>,
 }
 
@@ -123,11 +112,19 @@ impl<'a> Object<'a> {
         self.len += 1;
     }
 
+    /// A member's name, decoded: so `"a"` and `"\u0061"` are the same name.
+    fn name<'s>(&'s self, member: &'s Member<'a>) -> &'s [u8] {
+        match member.decoded {
+            Some(i) => &self.decoded[i as usize],
+            None => member.inner_name(),
+        }
+    }
+
     /// The raw JSON value of the member `name`, if present.
     pub(crate) fn get(&self, name: &str) -> Option<&'a [u8]> {
         self.members()
             .iter()
-            .find(|m| m.is(name.as_bytes()))
+            .find(|m| self.name(m) == name.as_bytes())
             .map(|m| m.value)
     }
 }
@@ -152,6 +149,7 @@ pub(crate) fn parse_object(input: &[u8], max_depth: usize) -> Result<Object<'_>,
         inline: [Member::default(); INLINE_MEMBERS],
         len: 0,
         spill: Vec::new(),
+        decoded: Vec::new(),
         registered: Registered::default(),
     };
     sc.ws();
@@ -163,14 +161,26 @@ pub(crate) fn parse_object(input: &[u8], max_depth: usize) -> Result<Object<'_>,
             if sc.peek() != Some(b'"') {
                 return Err(Error::malformed("invalid JSON member name"));
             }
+            if object.len >= MAX_MEMBERS {
+                return Err(Error::malformed("too many JSON object members"));
+            }
             let start = sc.pos;
             let escaped = sc.string()?;
+            let raw_name = &input[start..sc.pos];
+            let decoded = if escaped {
+                object.decoded.push(decode_name(raw_name)?);
+                // At most MAX_MEMBERS entries, so the index fits.
+                Some((object.decoded.len() - 1) as u32)
+            } else {
+                None
+            };
             let mut member = Member {
-                raw_name: &input[start..sc.pos],
-                escaped,
+                raw_name,
+                decoded,
                 value: &[],
             };
-            if object.members().iter().any(|m| m.same_name(&member)) {
+            let name = object.name(&member);
+            if object.members().iter().any(|m| object.name(m) == name) {
                 return Err(Error::malformed("duplicate member name"));
             }
             sc.ws();
@@ -179,13 +189,11 @@ pub(crate) fn parse_object(input: &[u8], max_depth: usize) -> Result<Object<'_>,
             let start = sc.pos;
             sc.value(1)?;
             member.value = &input[start..sc.pos];
-            if member.escaped {
-                if let Some(name) = decode_name(member.raw_name) {
-                    object.registered.record(&name, member.value);
-                }
-            } else {
-                object.registered.record(member.inner_name(), member.value);
-            }
+            let name = match member.decoded {
+                Some(i) => &object.decoded[i as usize][..],
+                None => member.inner_name(),
+            };
+            object.registered.record(name, member.value);
             object.push(member);
             sc.ws();
             match sc.next() {
@@ -322,6 +330,9 @@ impl<'a> Scanner<'a> {
         let frame = self.names.len();
         loop {
             self.ws();
+            if self.names.len() - frame >= MAX_MEMBERS {
+                return Err(Error::malformed("too many JSON object members"));
+            }
             let name = self.name()?;
             if self.names[frame..].contains(&name) {
                 return Err(Error::malformed("duplicate member name"));
@@ -371,9 +382,7 @@ impl<'a> Scanner<'a> {
         let escaped = self.string()?;
         let raw = &self.s[start..self.pos];
         if escaped {
-            let decoded: String = serde_json::from_slice(raw)
-                .map_err(|_| Error::malformed("invalid JSON string escape"))?;
-            Ok(Cow::Owned(decoded.into_bytes()))
+            Ok(Cow::Owned(decode_name(raw)?))
         } else {
             Ok(Cow::Borrowed(&raw[1..raw.len() - 1]))
         }
@@ -522,6 +531,35 @@ mod tests {
     }
 
     /// Registered claims are picked out by their decoded names, like `get` finds them.
+    /// An object may have at most MAX_MEMBERS members, at the top level and nested, so a
+    /// header full of (escaped) names costs bounded work before any signature check.
+    #[test]
+    fn member_count_is_bounded() {
+        let members = |n: usize, escaped: bool| {
+            let names: Vec<String> = (0..n)
+                .map(|i| {
+                    if escaped {
+                        format!("\"\\u0061{i}\":0")
+                    } else {
+                        format!("\"a{i}\":0")
+                    }
+                })
+                .collect();
+            format!("{{{}}}", names.join(","))
+        };
+        for escaped in [false, true] {
+            assert!(ok(members(MAX_MEMBERS, escaped).as_bytes()));
+            assert!(!ok(members(MAX_MEMBERS + 1, escaped).as_bytes()));
+            let nested = |n| format!("{{\"x\":{}}}", members(n, escaped));
+            assert!(ok(nested(MAX_MEMBERS).as_bytes()));
+            assert!(!ok(nested(MAX_MEMBERS + 1).as_bytes()));
+        }
+        // Escaped duplicates are still found among many escaped names.
+        let mut dup = members(MAX_MEMBERS - 1, true);
+        dup.insert_str(dup.len() - 1, ",\"a7\":1");
+        assert!(!ok(dup.as_bytes()));
+    }
+
     #[test]
     fn registered_claims_by_decoded_name() {
         let obj = parse_object(br#"{"\u0065xp":5,"iat":1.5,"x":{"nbf":1}}"#, 32).unwrap();
