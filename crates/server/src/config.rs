@@ -23,6 +23,13 @@ pub const ENV_PREFIX: &str = "TESSERA_";
 pub const ENV_CONFIG_FILE: &str = "TESSERA_CONFIG";
 /// Log filter for the binary (`tracing` env-filter syntax); not a setting itself.
 pub const ENV_LOG: &str = "TESSERA_LOG";
+/// `TESSERA_*` variables that belong to the test and benchmark tooling (scripts/test.sh,
+/// tests/cluster/pg.sh), not to the server: a shell that ran them can still start `serve`.
+const RESERVED_ENV: &[&str] = &[
+    "TESSERA_PYTHON",
+    "TESSERA_PG_DIR",
+    "TESSERA_TEST_DATABASE_URL",
+];
 
 /// The effective configuration of the token service.
 ///
@@ -342,7 +349,7 @@ impl Settings {
             let Some(key) = name.strip_prefix(ENV_PREFIX) else {
                 continue;
             };
-            if name == ENV_CONFIG_FILE || name == ENV_LOG {
+            if name == ENV_CONFIG_FILE || name == ENV_LOG || RESERVED_ENV.contains(&name.as_str()) {
                 continue;
             }
             let key = key.to_ascii_lowercase();
@@ -654,13 +661,37 @@ fn check_known<'a>(
 
 /// Hides a password in `scheme://user:password@host/...`.
 fn redact_url(url: &str) -> String {
-    if let Some((scheme, rest)) = url.split_once("://")
-        && let Some((userinfo, host)) = rest.split_once('@')
-        && let Some((user, _)) = userinfo.split_once(':')
-    {
-        return format!("{scheme}://{user}:<redacted>@{host}");
-    }
-    url.to_owned()
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    // The authority ends at the first '/', '?' or '#'; its userinfo at the *last* '@' (a
+    // password may contain '@'; URL parsers split there too).
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{user}:<redacted>@{host}"),
+            None => authority.to_owned(),
+        },
+        None => authority.to_owned(),
+    };
+    // libpq-style `?password=…` query parameters too.
+    let tail = match tail.split_once('?') {
+        Some((path, query)) => {
+            let query: Vec<String> = query
+                .split('&')
+                .map(|pair| match pair.split_once('=') {
+                    Some((k, _)) if k.eq_ignore_ascii_case("password") => {
+                        format!("{k}=<redacted>")
+                    }
+                    _ => pair.to_owned(),
+                })
+                .collect();
+            format!("{path}?{}", query.join("&"))
+        }
+        None => tail.to_owned(),
+    };
+    format!("{scheme}://{authority}{tail}")
 }
 
 // ---- value parsers: every layer above the file delivers strings, so each accepts both. ----
@@ -784,6 +815,44 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn database_url_passwords_are_redacted() {
+        for (url, shown) in [
+            (
+                "postgres://u:secret@db/app",
+                "postgres://u:<redacted>@db/app",
+            ),
+            (
+                "postgres://u:p@ss@db:5432/app",
+                "postgres://u:<redacted>@db:5432/app",
+            ),
+            (
+                "postgres://u@db/app?sslmode=require&password=secret",
+                "postgres://u@db/app?sslmode=require&password=<redacted>",
+            ),
+            (
+                "sqlite:///var/lib/tessera/tessera.db",
+                "sqlite:///var/lib/tessera/tessera.db",
+            ),
+            ("postgres://db/app?user=u", "postgres://db/app?user=u"),
+        ] {
+            assert_eq!(redact_url(url), shown);
+        }
+    }
+
+    #[test]
+    fn tooling_variables_are_not_settings() {
+        let sources = Sources {
+            env: env(&[
+                ("TESSERA_PYTHON", "/x/.venv/bin/python"),
+                ("TESSERA_PG_DIR", "/tmp/pg"),
+                ("TESSERA_TEST_DATABASE_URL", "postgres://u:p@127.0.0.1/t"),
+            ]),
+            ..Default::default()
+        };
+        assert!(Settings::load(&sources).is_ok());
     }
 
     #[test]

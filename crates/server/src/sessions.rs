@@ -88,9 +88,21 @@ pub async fn login(
     rehash_if_outdated(state, &user, password).await;
 
     // Right after a revocation `tokens_valid_after` may be the next second: wait for it so the
-    // new tokens' `iat` is not refused (see `store::User::tokens_valid_after`).
-    if user.tokens_valid_after > state.clock.now() {
-        state.clock.sleep_until(user.tokens_valid_after).await;
+    // new tokens' `iat` is not refused (see `store::User::tokens_valid_after`). The revocation
+    // may have been written with another host's clock (another instance, the CLI): a clock
+    // running ahead of ours must never make a login wait longer than that one second.
+    let now = state.clock.now();
+    if user.tokens_valid_after > now {
+        if user.tokens_valid_after > now + 1 {
+            tracing::warn!(
+                ahead_secs = user.tokens_valid_after - now,
+                "a revocation is dated ahead of this host's clock; check time synchronisation"
+            );
+        }
+        state
+            .clock
+            .sleep_until(user.tokens_valid_after.min(now + 1))
+            .await;
     }
     let now = state.clock.now();
     let first = IssuedRefresh {
