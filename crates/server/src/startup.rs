@@ -235,6 +235,9 @@ impl Application {
         };
         // The peer address reaches handlers as `ConnectInfo<SocketAddr>` (TLS or not).
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        // `tap_io` does nothing to the connections; it is there because axum implements
+        // `Connected<…> for SocketAddr` for its `TapIo` wrapper (any listener whose address is a
+        // SocketAddr), not for our TLS-or-TCP listener itself.
         let serving = axum::serve(listener.tap_io(|_| {}), app)
             .with_graceful_shutdown(stop)
             .into_future();

@@ -13,7 +13,7 @@ use tessera_server::keys::Keys;
 use crate::output::print_line;
 
 /// Where the configuration comes from.
-#[derive(Args, Debug, Clone, Default)]
+#[derive(Args, Clone, Default)]
 pub(crate) struct ConfigArgs {
     /// TOML configuration file (default: $TESSERA_CONFIG, else none).
     #[arg(long, value_name = "FILE", global = true)]
@@ -41,7 +41,7 @@ impl ConfigArgs {
 }
 
 /// Inspect the configuration.
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub(crate) struct ConfigCmd {
     #[command(subcommand)]
     command: ConfigCommand,
@@ -49,7 +49,7 @@ pub(crate) struct ConfigCmd {
     source: ConfigArgs,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum ConfigCommand {
     /// Validate the configuration and print the effective settings, secrets redacted.
     Check,

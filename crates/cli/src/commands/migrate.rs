@@ -9,7 +9,7 @@ use super::config::{ConfigArgs, runtime};
 use crate::output::print_line;
 
 /// Apply pending database migrations.
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub(crate) struct MigrateArgs {
     #[command(flatten)]
     source: ConfigArgs,

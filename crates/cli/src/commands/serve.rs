@@ -13,7 +13,7 @@ use tessera_server::startup::Application;
 use super::config::{ConfigArgs, runtime};
 
 /// Run the token service (HTTP API).
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub(crate) struct ServeArgs {
     /// Address to listen on (setting `listen`; default 127.0.0.1:8000).
     #[arg(long, value_name = "ADDR")]

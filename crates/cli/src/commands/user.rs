@@ -17,7 +17,7 @@ use super::config::{ConfigArgs, runtime};
 use crate::output::print_line;
 
 /// Manage users.
-#[derive(Args, Debug)]
+#[derive(Args)]
 pub(crate) struct UserArgs {
     #[command(subcommand)]
     command: UserCommand,
@@ -25,7 +25,7 @@ pub(crate) struct UserArgs {
     source: ConfigArgs,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand)]
 enum UserCommand {
     /// Create a user (prompts for the password unless --password-stdin or --no-password).
     Create {
