@@ -202,6 +202,14 @@ fn generate_once(
         path: path.to_owned(),
         source,
     };
+    // Written in full under a private name first, then linked into place: another process
+    // (`serve` and `user create` started together) sees either no key file or a complete one,
+    // never a half-written secret.
+    static ATTEMPT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let attempt = ATTEMPT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(format!(".tmp.{}.{attempt}", std::process::id()));
+    let tmp = Path::new(&tmp_name);
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
@@ -209,14 +217,18 @@ fn generate_once(
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    match options.open(path) {
-        Ok(mut file) => {
-            file.write_all(&bytes).map_err(io_err)?;
-            file.sync_all().map_err(io_err)?;
+    let written = options.open(tmp).and_then(|mut file| {
+        file.write_all(&bytes)?;
+        file.sync_all()
+    });
+    let linked = written.and_then(|()| fs::hard_link(tmp, path));
+    let _ = fs::remove_file(tmp);
+    match linked {
+        Ok(()) => {
             tracing::info!(path = %path.display(), "generated a new signing key");
             Ok(bytes)
         }
-        // Another process created it between our read and our create: use theirs.
+        // Another process created it between our read and our link: use theirs.
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read(path),
         Err(e) => Err(io_err(e)),
     }
@@ -269,6 +281,33 @@ mod tests {
             tessera_jwt::decode(&token, b.verifying(), &tessera_jwt::Validation::new(), 1).unwrap();
         assert_eq!(verified.claims["exp"], 4_000_000_000u64);
         assert_eq!(a.jwks_json(), br#"{"keys":[]}"#);
+    }
+
+    /// Racing first runs all end with the one complete key that was linked into place.
+    #[test]
+    fn concurrent_first_runs_agree_on_one_complete_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signing.key");
+        let keys: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0u8..8)
+                .map(|i| {
+                    let path = &path;
+                    scope.spawn(move || generate_once(path, || Ok(vec![i; 4096])).unwrap())
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let on_disk = fs::read(&path).unwrap();
+        assert_eq!(on_disk.len(), 4096);
+        assert!(
+            keys.iter().all(|k| *k == on_disk),
+            "every caller uses the key on disk"
+        );
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["signing.key"], "no temporary files left behind");
     }
 
     #[test]
