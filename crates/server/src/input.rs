@@ -178,15 +178,7 @@ pub fn parse_body(
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Map::new());
     }
-    let media_type = content_type
-        .map(|ct| {
-            ct.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
-        .unwrap_or_default();
+    let media_type = content_type.map(media_type).unwrap_or_default();
     match media_type.as_str() {
         "application/json" => {
             let value: Value =

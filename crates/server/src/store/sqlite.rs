@@ -36,8 +36,18 @@ pub struct SqliteStore {
     pool: SqlitePool,
 }
 
-const USER_COLUMNS: &str = "id, username, email, password, is_active, is_staff, is_superuser, \
-                            date_joined, last_login, tokens_valid_after";
+/// `SELECT <every user column> FROM users WHERE <condition>`, built at compile time.
+macro_rules! select_user_where {
+    ($condition:literal) => {
+        concat!(
+            "SELECT id, username, email, password, is_active, is_staff, is_superuser, ",
+            "date_joined, last_login, tokens_valid_after FROM users WHERE ",
+            $condition
+        )
+    };
+}
+const USER_BY_ID: &str = select_user_where!("id = ?");
+const USER_BY_USERNAME: &str = select_user_where!("username = ?");
 
 impl SqliteStore {
     /// Connects to `sqlite://PATH[?options]`, creating the file if needed.
@@ -165,10 +175,7 @@ impl SqliteStore {
         &self,
         username: &str,
     ) -> Result<Option<User>, StoreError> {
-        let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {USER_COLUMNS} FROM users WHERE username = ?"
-        ));
-        let row = sqlx::query(sql)
+        let row = sqlx::query(USER_BY_USERNAME)
             .bind(username)
             .fetch_optional(&self.pool)
             .await?;
@@ -523,10 +530,6 @@ impl SqliteStore {
         .rows_affected())
     }
 }
-
-const USER_BY_ID: &str = "SELECT id, username, email, password, is_active, is_staff, \
-                          is_superuser, date_joined, last_login, tokens_valid_after \
-                          FROM users WHERE id = ?";
 
 fn user_from_row(row: &SqliteRow) -> Result<User, StoreError> {
     Ok(User {
