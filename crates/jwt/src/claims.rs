@@ -19,14 +19,10 @@ pub(crate) fn numeric_date(name: &str, raw: &[u8]) -> Result<f64, Error> {
         Some(b'0'..=b'9') => {}
         _ => return Err(invalid(name)),
     }
-    let value = if raw.iter().all(u8::is_ascii_digit) {
-        // Integers are the common case. JSON has no leading zeros, so more than 19 digits is
-        // beyond u64 and far beyond the maximum; up to 19 the sum cannot overflow.
-        if raw.len() > 19 {
-            return Err(invalid(name));
-        }
-        raw.iter()
-            .fold(0u64, |acc, &d| acc * 10 + u64::from(d - b'0')) as f64
+    // Integers are the common case; JSON has no leading zeros, so more than 19 digits would be
+    // far beyond the maximum, and the float path below rejects those.
+    let value = if let Some(n) = crate::de::small_uint(raw) {
+        n as f64
     } else {
         // The scanner has validated the number grammar, so this is plain ASCII.
         let text = std::str::from_utf8(raw).map_err(|_| invalid(name))?;

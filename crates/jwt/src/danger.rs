@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::base64url;
+use crate::de;
 use crate::decode::split;
 use crate::error::{Error, ErrorKind};
 use crate::json;
@@ -50,6 +51,6 @@ pub fn decode_unverified(token: &str) -> Result<UnverifiedToken, Error> {
 }
 
 fn object(bytes: &[u8]) -> Result<Map<String, Value>, Error> {
-    json::parse_object(bytes, json::DEFAULT_MAX_DEPTH)?;
-    serde_json::from_slice(bytes).map_err(|_| Error::malformed("invalid JSON"))
+    let members = json::parse_object(bytes, json::DEFAULT_MAX_DEPTH)?;
+    de::from_object(bytes, &members)
 }

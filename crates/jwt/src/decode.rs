@@ -3,6 +3,7 @@
 use serde::de::DeserializeOwned;
 
 use crate::base64url::decode_segment;
+use crate::de;
 use crate::error::{Error, ErrorKind};
 use crate::header::{self, Header};
 use crate::json;
@@ -93,8 +94,8 @@ fn last_dot(s: &[u8]) -> Option<usize> {
 /// Order: size and format → header → key selection → signature → strict payload parse →
 /// registered claims (`exp`, `nbf`, `iat`, `aud`, `iss`, `sub`) → required claims in the order
 /// given → expected claim values → deserialization into `C`. The signature is verified before
-/// the payload is parsed, and the payload is scanned once (duplicates, depth, registered claims)
-/// before `serde_json` builds `C`.
+/// the payload is parsed, and the payload is scanned once (duplicates, depth, registered claims);
+/// `C` is then built from the members that scan found, not by parsing the payload again.
 pub fn decode<C: DeserializeOwned>(
     token: &str,
     keys: &KeySet,
@@ -130,7 +131,9 @@ pub fn decode<C: DeserializeOwned>(
 
     // Decoding (not parsing) the payload first also rejects a dot inside it, i.e. more than
     // three segments, as malformed rather than as a bad signature.
-    let (mut payload_buf, mut payload_heap) = ([0u8; 1024], Vec::new());
+    // Stack buffers are zeroed on every call, so they are sized for what session tokens need;
+    // a larger payload takes one allocation instead.
+    let (mut payload_buf, mut payload_heap) = ([0u8; 512], Vec::new());
     let payload = decode_segment(seg.payload, &mut payload_buf, &mut payload_heap)?;
     {
         let kid = header.kid.as_deref().map(str::as_bytes);
@@ -138,18 +141,25 @@ pub fn decode<C: DeserializeOwned>(
         if candidates.peek().is_none() {
             return Err(Error::new(ErrorKind::NoMatchingKey, ""));
         }
-        // 512 bytes hold an RSA-4096 signature.
-        let (mut sig_buf, mut sig_heap) = ([0u8; 512], Vec::new());
-        let signature = decode_segment(seg.signature, &mut sig_buf, &mut sig_heap)?;
-        if !candidates.any(|key| key.verify(seg.signing_input, signature)) {
+        let mut verify = |buf: &mut [u8]| -> Result<bool, Error> {
+            let mut heap = Vec::new();
+            let signature = decode_segment(seg.signature, buf, &mut heap)?;
+            Ok(candidates.any(|key| key.verify(seg.signing_input, signature)))
+        };
+        // 64 bytes hold HS*, ES256 and EdDSA signatures (86 characters); 512 an RSA-4096 one.
+        let verified = if seg.signature.len() <= 86 {
+            verify(&mut [0u8; 64])?
+        } else {
+            verify(&mut [0u8; 512])?
+        };
+        if !verified {
             return Err(Error::new(ErrorKind::InvalidSignature, ""));
         }
     }
 
     let members = json::parse_object(payload, validation.max_depth)?;
     validation.check(&members, now)?;
-    let claims = serde_json::from_slice(payload)
-        .map_err(|_| Error::malformed("claims do not fit the expected type"))?;
+    let claims = de::from_object(payload, &members)?;
     Ok(TokenData { header, claims })
 }
 

@@ -39,10 +39,15 @@ pub(crate) struct Member<'a> {
     pub(crate) value: &'a [u8],
 }
 
-impl Member<'_> {
+impl<'a> Member<'a> {
     /// The name between its quotes, as written.
-    fn inner_name(&self) -> &[u8] {
+    fn inner_name(&self) -> &'a [u8] {
         &self.raw_name[1..self.raw_name.len() - 1]
+    }
+
+    /// The name borrowed from the input when it has no escapes (then it is its decoded form).
+    pub(crate) fn plain_name(&self) -> Option<&'a [u8]> {
+        self.decoded.is_none().then(|| self.inner_name())
     }
 }
 
@@ -92,7 +97,7 @@ pub(crate) struct Object<'a> {
 }
 
 impl<'a> Object<'a> {
-    fn members(&self) -> &[Member<'a>] {
+    pub(crate) fn members(&self) -> &[Member<'a>] {
         if self.len <= INLINE_MEMBERS {
             &self.inline[..self.len]
         } else {
@@ -113,7 +118,7 @@ impl<'a> Object<'a> {
     }
 
     /// A member's name, decoded: so `"a"` and `"\u0061"` are the same name.
-    fn name<'s>(&'s self, member: &'s Member<'a>) -> &'s [u8] {
+    pub(crate) fn name<'s>(&'s self, member: &'s Member<'a>) -> &'s [u8] {
         match member.decoded {
             Some(i) => &self.decoded[i as usize],
             None => member.inner_name(),

@@ -41,6 +41,7 @@ mod algorithm;
 mod base64url;
 mod claims;
 pub mod danger;
+mod de;
 mod decode;
 mod encode;
 mod error;
