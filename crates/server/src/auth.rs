@@ -33,31 +33,30 @@ impl FromRequestParts<AppState> for Authenticated {
             return Err(ApiError::NotAuthenticated);
         };
         // 2. Split on whitespace; empty, or a scheme we do not accept (case-sensitive): not ours.
-        let words: Vec<&[u8]> = value
+        let mut words = value
             .as_bytes()
             .split(|b| is_python_space(*b))
-            .filter(|w| !w.is_empty())
-            .collect();
-        let Some(scheme) = words.first() else {
+            .filter(|w| !w.is_empty());
+        let Some(scheme) = words.next() else {
             return Err(ApiError::NotAuthenticated);
         };
         if !state
             .settings
             .auth_header_types
             .iter()
-            .any(|t| t.as_bytes() == *scheme)
+            .any(|t| t.as_bytes() == scheme)
         {
             return Err(ApiError::NotAuthenticated);
         }
         // 3. Exactly "<scheme> <token>".
-        if words.len() != 2 {
+        let (Some(token), None) = (words.next(), words.next()) else {
             return Err(ApiError::Authentication {
                 detail: "Authorization header must contain two space-delimited values",
                 code: "bad_authorization_header",
             });
-        }
+        };
         // 4. Validate as an access token.
-        let token = std::str::from_utf8(words[1])
+        let token = std::str::from_utf8(token)
             .map_err(|_| ApiError::AccessToken(TokenRejection::Invalid))?;
         let now = state.clock.now();
         let token = state

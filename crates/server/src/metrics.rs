@@ -44,6 +44,7 @@ fn handle() -> Result<PrometheusHandle, StartupError> {
         .map_err(|e| StartupError::Io(format!("metrics: {e}")))?
         .build_recorder();
     let h = recorder.handle();
+    RECORDING.store(true, std::sync::atomic::Ordering::Relaxed);
     // Losing the race to another thread means its recorder is the global one: use its handle.
     if metrics::set_global_recorder(recorder).is_err() {
         return HANDLE
@@ -52,6 +53,14 @@ fn handle() -> Result<PrometheusHandle, StartupError> {
             .ok_or_else(|| StartupError::Io("another metrics recorder is installed".into()));
     }
     Ok(HANDLE.get_or_init(|| h).clone())
+}
+
+/// Set once a recorder is installed: until then per-request labels are not even built.
+static RECORDING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Whether metrics are being recorded in this process (a `metrics_listen` was set).
+pub(crate) fn recording() -> bool {
+    RECORDING.load(std::sync::atomic::Ordering::Relaxed)
 }
 
 /// The bound metrics listener, serving `GET /metrics` once spawned.

@@ -29,11 +29,9 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         .cloned()
         .unwrap_or_else(new_id);
     request.headers_mut().insert(X_REQUEST_ID, id.clone());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str)
-        .to_owned();
+    // A cheap clone (the pattern is shared), so no string is copied per request.
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
@@ -52,14 +50,16 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
             "request"
         );
     });
-    let labels = [
-        ("method", method.as_str().to_owned()),
-        ("route", route),
-        ("status", status.to_string()),
-    ];
-    metrics::counter!("tessera_http_requests_total", &labels).increment(1);
-    metrics::histogram!("tessera_http_request_duration_seconds", &labels)
-        .record(elapsed.as_secs_f64());
+    if crate::metrics::recording() {
+        let labels = [
+            ("method", method.as_str().to_owned()),
+            ("route", route.to_owned()),
+            ("status", status.to_string()),
+        ];
+        metrics::counter!("tessera_http_requests_total", &labels).increment(1);
+        metrics::histogram!("tessera_http_request_duration_seconds", &labels)
+            .record(elapsed.as_secs_f64());
+    }
     response.headers_mut().insert(X_REQUEST_ID, id);
     response
 }

@@ -1,25 +1,35 @@
 //! `GET /api/me/`: the authenticated user.
 
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::ok;
+use super::ok_typed;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
+
+/// The body, serialized straight from the user (no intermediate `Value` tree).
+#[derive(Serialize)]
+struct Me<'a> {
+    id: i64,
+    username: &'a str,
+    email: &'a str,
+    is_staff: bool,
+    is_superuser: bool,
+    last_login: Option<String>,
+}
 
 /// `{"id","username","email","is_staff","is_superuser","last_login"}`; `last_login` is RFC 3339
 /// UTC (DRF's `DateTimeField` style) or `null`.
 pub async fn me(auth: Authenticated) -> Result<Response, ApiError> {
     let user = &auth.user;
-    let last_login = user.last_login.map_or(Value::Null, |t| rfc3339(t).into());
-    Ok(ok(&json!({
-        "id": user.id,
-        "username": user.username,
-        "email": user.email,
-        "is_staff": user.is_staff,
-        "is_superuser": user.is_superuser,
-        "last_login": last_login,
-    })))
+    Ok(ok_typed(&Me {
+        id: user.id,
+        username: &user.username,
+        email: &user.email,
+        is_staff: user.is_staff,
+        is_superuser: user.is_superuser,
+        last_login: user.last_login.map(rfc3339),
+    }))
 }
 
 fn rfc3339(secs: i64) -> String {

@@ -9,8 +9,8 @@ pub mod refresh;
 pub mod token;
 pub mod verify;
 
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse as _, Response};
 use serde_json::{Map, Value, json};
 
 use crate::error::{ApiError, FieldErrors, json_response};
@@ -24,6 +24,23 @@ pub const GET_ALLOW: &str = "GET, HEAD, OPTIONS";
 /// 200 with a compact JSON body.
 pub(crate) fn ok(body: &Value) -> Response {
     json_response(StatusCode::OK, body)
+}
+
+/// 200 with a compact JSON body serialized from a typed value (hot paths: no `Value` tree).
+pub(crate) fn ok_typed<T: serde::Serialize>(body: &T) -> Response {
+    match serde_json::to_vec(body) {
+        Ok(bytes) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        // Serializing plain structs cannot fail; answer as the `Value` path would.
+        Err(_) => ok(&Value::Object(Map::new())),
+    }
 }
 
 /// Reads DRF `CharField`s in declaration order; all errors are reported together.
