@@ -140,8 +140,17 @@ pub enum ApiError {
 impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
+            #[cfg(feature = "postgres")]
             StoreError::Database(e) => {
                 tracing::error!(error = %e, "database error");
+                ApiError::Unavailable
+            }
+            StoreError::Sqlite(e) => {
+                tracing::error!(error = %e, "database error");
+                ApiError::Unavailable
+            }
+            StoreError::Closed => {
+                tracing::error!("database error: the store is closed");
                 ApiError::Unavailable
             }
             other => ApiError::Internal(other.to_string()),

@@ -3,7 +3,8 @@
 //! [`Store`] is an enum over backends with inherent async methods that delegate (no
 //! async-trait); issue 4 adds `Store::Postgres` beside [`SqliteStore`]. All SQL lives in the
 //! backend modules. Every method that changes state commits before it returns, so a response
-//! that reports a change is never ahead of the database.
+//! that reports a change is never ahead of the database. On SQLite, writes are group-committed
+//! by one writer thread and point reads run inline on the caller (see `sqlite.rs`).
 
 #[cfg(feature = "postgres")]
 mod postgres;
@@ -19,9 +20,19 @@ use std::fmt;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The database failed or is unreachable (answered 503).
+    /// The PostgreSQL database failed or is unreachable (answered 503).
+    #[cfg(feature = "postgres")]
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite database failed (answered 503).
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The store was closed (shutdown); answered 503.
+    #[error("the store is closed")]
+    Closed,
+    /// A bug in the store, such as a panicking operation (answered 500).
+    #[error("internal store error: {0}")]
+    Internal(String),
     /// A unique constraint was hit (a username that already exists).
     #[error("{0} already exists")]
     Conflict(String),

@@ -1173,6 +1173,291 @@ async fn prune_deletes_only_quiet_unblocked_counters(db: &TestDb) {
     );
 }
 
+// --- many writers at once (SQLite: one writer thread, group commit) ------------------------------
+
+/// Runs `calls` at once (all released together by a barrier), each on its own task.
+async fn all_at_once<T, F, Fut>(calls: Vec<F>) -> Vec<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let start = Arc::new(tokio::sync::Barrier::new(calls.len()));
+    let mut tasks = Vec::new();
+    for call in calls {
+        let start = Arc::clone(&start);
+        tasks.push(tokio::spawn(async move {
+            start.wait().await;
+            call().await
+        }));
+    }
+    let mut results = Vec::new();
+    for task in tasks {
+        results.push(task.await.expect("task"));
+    }
+    results
+}
+
+async fn concurrent_writes_are_all_durable(db: &TestDb) {
+    // 200 logins and then 200 rotations of distinct tokens at once: every one succeeds and is
+    // still there for a fresh handle opened after this one is closed (nothing lost in batching).
+    let alice = user(&db.store, "alice").await;
+    let sessions: Vec<(String, IssuedRefresh)> =
+        (0..200).map(|_| (family_id(), issued(NOW))).collect();
+    let calls = sessions
+        .iter()
+        .cloned()
+        .map(|(family, first)| {
+            let store = db.store.clone();
+            move || async move {
+                store
+                    .start_session(alice.id, &family, &first, NOW, true)
+                    .await
+            }
+        })
+        .collect();
+    for result in all_at_once(calls).await {
+        result.expect("start session");
+    }
+    let rotations: Vec<RefreshRequest> = sessions
+        .iter()
+        .map(|(_, first)| rotate(&alice, first, NOW + 1))
+        .collect();
+    let calls = rotations
+        .iter()
+        .cloned()
+        .map(|req| {
+            let store = db.store.clone();
+            move || async move { store.refresh(&req).await }
+        })
+        .collect();
+    for outcome in all_at_once(calls).await {
+        let outcome = outcome.expect("refresh");
+        assert!(
+            matches!(outcome, RefreshOutcome::Rotated { .. }),
+            "{outcome:?}"
+        );
+    }
+    db.store.close().await;
+    let fresh = db.reopen().await;
+    for ((family, first), req) in sessions.iter().zip(&rotations) {
+        assert_eq!(fresh.family_generation(family).await.expect("gen"), Some(1));
+        assert_eq!(
+            fresh.refresh_status(&first.jti).await.expect("status"),
+            RefreshStatus::Spent
+        );
+        let next = req.next.as_ref().expect("next");
+        assert_eq!(
+            fresh.refresh_status(&next.jti).await.expect("status"),
+            RefreshStatus::Live
+        );
+        assert_eq!(
+            fresh.family_of(&next.jti).await.expect("family"),
+            Some(family.clone())
+        );
+    }
+    let listed = fresh.list_users(NOW + 2).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].1.live, 200);
+    assert_eq!(listed[0].0.last_login, Some(NOW));
+    fresh.close().await;
+}
+
+async fn a_failing_write_fails_alone(db: &TestDb) {
+    // Concurrent writes, a few of which fail (a taken username, a session of a deleted user):
+    // exactly those fail; every other one succeeds and stays.
+    let store = &db.store;
+    user(store, "taken").await;
+    let ghost = user(store, "ghost").await;
+    assert!(store.delete_user(ghost.id).await.expect("delete"));
+    let names: Vec<String> = (0..60)
+        .map(|i| {
+            if i % 20 == 7 {
+                "taken".to_owned()
+            } else {
+                format!("user{i}")
+            }
+        })
+        .collect();
+    let calls = names
+        .iter()
+        .cloned()
+        .map(|name| {
+            let store = store.clone();
+            move || async move {
+                let new = NewUser {
+                    username: name,
+                    email: String::new(),
+                    password_hash: "!".to_owned(),
+                    is_staff: false,
+                    is_superuser: false,
+                };
+                store.create_user(&new, NOW).await
+            }
+        })
+        .collect();
+    let results = all_at_once(calls).await;
+    for (name, result) in names.iter().zip(&results) {
+        if name == "taken" {
+            assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+        } else {
+            let created = result.as_ref().expect("a distinct username is created");
+            assert_eq!(
+                store
+                    .user_by_username(name)
+                    .await
+                    .expect("by name")
+                    .as_ref(),
+                Some(created)
+            );
+        }
+    }
+    assert_eq!(
+        store.list_users(NOW).await.expect("list").len(),
+        1 + names.iter().filter(|n| *n != "taken").count()
+    );
+
+    // Sessions: the ones of the deleted user break a foreign key; the others are recorded.
+    let alice = user(store, "alice").await;
+    let sessions: Vec<(i64, String, IssuedRefresh)> = (0..40)
+        .map(|i| {
+            let owner = if i % 10 == 3 { ghost.id } else { alice.id };
+            (owner, family_id(), issued(NOW))
+        })
+        .collect();
+    let calls = sessions
+        .iter()
+        .cloned()
+        .map(|(owner, family, first)| {
+            let store = store.clone();
+            move || async move {
+                store
+                    .start_session(owner, &family, &first, NOW, false)
+                    .await
+            }
+        })
+        .collect();
+    let results = all_at_once(calls).await;
+    for ((owner, family, first), result) in sessions.iter().zip(&results) {
+        if *owner == ghost.id {
+            assert!(result.is_err(), "a session of a deleted user is refused");
+            assert_eq!(store.family_generation(family).await.expect("gen"), None);
+        } else {
+            result
+                .as_ref()
+                .expect("a session of a live user is recorded");
+            assert_eq!(store.family_generation(family).await.expect("gen"), Some(0));
+            assert_eq!(
+                store.refresh_status(&first.jti).await.expect("status"),
+                RefreshStatus::Live
+            );
+        }
+    }
+}
+
+async fn a_write_is_visible_to_reads_once_it_returns(db: &TestDb) {
+    // Reads use other connections than the writer's (and here, another handle too): what a
+    // resolved write changed is there for the very next read.
+    let other = db.reopen().await;
+    let alice = user(&db.store, "alice").await;
+    for i in 0..30 {
+        let name = format!("bob{i}");
+        let bob = user(&db.store, &name).await;
+        assert_eq!(
+            db.store.user_by_username(&name).await.expect("read"),
+            Some(bob.clone())
+        );
+        assert_eq!(other.user_by_id(bob.id).await.expect("read"), Some(bob));
+
+        let (family, t0) = login(&db.store, &alice, NOW).await;
+        assert_eq!(
+            other.refresh_status(&t0.jti).await.expect("status"),
+            RefreshStatus::Live
+        );
+        let req = rotate(&alice, &t0, NOW + 1);
+        assert!(matches!(
+            refresh(&db.store, &req).await,
+            RefreshOutcome::Rotated { .. }
+        ));
+        assert_eq!(
+            db.store.refresh_status(&t0.jti).await.expect("status"),
+            RefreshStatus::Spent
+        );
+        assert_eq!(
+            other.family_generation(&family).await.expect("gen"),
+            Some(1)
+        );
+        assert_eq!(
+            db.store
+                .logout(&req.next.expect("next"), alice.id, &family_id(), NOW + 2)
+                .await
+                .expect("logout"),
+            LogoutOutcome::Revoked {
+                family_id: family,
+                adopted: false
+            }
+        );
+        assert_eq!(
+            other.refresh_status(&t0.jti).await.expect("status"),
+            RefreshStatus::Revoked
+        );
+    }
+    other.close().await;
+}
+
+async fn concurrent_refreshes_on_one_handle_rotate_once(db: &TestDb) {
+    // The same token refreshed 30 times at once through one handle (on SQLite, likely within
+    // one batch of the writer thread): exactly one rotation, the others get its token.
+    let alice = user(&db.store, "alice").await;
+    let (family, t0) = login(&db.store, &alice, NOW).await;
+    let calls: Vec<_> = (0..30).map(|_| rotate(&alice, &t0, NOW + 1)).collect();
+    let nexts: Vec<_> = calls
+        .iter()
+        .map(|c| c.next.clone().expect("next"))
+        .collect();
+    let calls = calls
+        .into_iter()
+        .map(|req| {
+            let store = db.store.clone();
+            move || async move { store.refresh(&req).await.expect("refresh") }
+        })
+        .collect();
+    let outcomes = all_at_once(calls).await;
+    let mut winners = Vec::new();
+    let mut currents = Vec::new();
+    for (next, outcome) in nexts.into_iter().zip(outcomes) {
+        match outcome {
+            RefreshOutcome::Rotated { .. } => winners.push(next),
+            RefreshOutcome::Grace { current, .. } => currents.push(current),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one refresh rotates");
+    assert!(currents.iter().all(|c| *c == winners[0]));
+    assert_eq!(
+        db.store.family_generation(&family).await.expect("gen"),
+        Some(1)
+    );
+}
+
+async fn a_closed_store_answers_errors(db: &TestDb) {
+    // After close, calls on any clone fail promptly instead of hanging or succeeding.
+    let alice = user(&db.store, "alice").await;
+    let other = db.reopen().await;
+    let clone = other.clone();
+    other.close().await;
+    assert!(clone.user_by_id(alice.id).await.is_err());
+    assert!(clone.ping().await.is_err());
+    assert!(
+        clone
+            .start_session(alice.id, &family_id(), &issued(NOW), NOW, false)
+            .await
+            .is_err()
+    );
+    // The database itself is untouched: the first handle still works.
+    assert!(db.store.user_by_id(alice.id).await.expect("read").is_some());
+}
+
 /// One `#[tokio::test]` per case and backend: `on_sqlite::case` and `on_postgres::case`.
 macro_rules! store_suite {
     ($($case:ident),* $(,)?) => {
@@ -1231,4 +1516,29 @@ store_suite!(
     a_refund_lifts_the_lockout_it_brings_below_the_limit,
     concurrent_login_attempts_are_counted_exactly,
     prune_deletes_only_quiet_unblocked_counters,
+    concurrent_writes_are_all_durable,
+    a_failing_write_fails_alone,
+    a_write_is_visible_to_reads_once_it_returns,
+    concurrent_refreshes_on_one_handle_rotate_once,
+    a_closed_store_answers_errors,
 );
+
+/// SQLite only: `close` waits for the writer thread to end and closes every connection, so the
+/// last one to close checkpoints the WAL into the database file and removes it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_close_closes_every_connection() {
+    let db = sqlite_db().await;
+    let alice = user(&db.store, "alice").await;
+    login(&db.store, &alice, NOW).await;
+    assert!(db.store.user_by_id(alice.id).await.expect("read").is_some());
+    let path = db.url.strip_prefix("sqlite://").expect("a SQLite URL");
+    let wal = std::path::PathBuf::from(format!("{path}-wal"));
+    assert!(wal.exists(), "WAL mode: commits go to {}", wal.display());
+    db.store.close().await;
+    assert!(
+        !wal.exists(),
+        "a connection is still open after close: {}",
+        wal.display()
+    );
+    db.finish().await;
+}
