@@ -1542,3 +1542,56 @@ async fn sqlite_close_closes_every_connection() {
     );
     db.finish().await;
 }
+
+/// SQLite only: the URL forms `Store::connect` accepts, and what each one opens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_url_forms() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("forms.db");
+
+    // `?mode=rw` opens an existing file only.
+    let missing = Store::connect(&format!("sqlite://{}?mode=rw", path.display())).await;
+    assert!(missing.is_err(), "mode=rw created {}", path.display());
+    assert!(!path.exists());
+
+    // `sqlite:PATH` (no `//`) with the default mode creates the file.
+    let store = Store::connect(&format!("sqlite:{}?mode=rwc", path.display()))
+        .await
+        .expect("create");
+    store.migrate().await.expect("migrate");
+    let alice = user(&store, "alice").await;
+    store.close().await;
+
+    // `?mode=ro`: reads work, writes fail and change nothing.
+    let ro = Store::connect(&format!("sqlite://{}?mode=ro", path.display()))
+        .await
+        .expect("open read-only");
+    assert_eq!(
+        ro.user_by_id(alice.id).await.expect("read"),
+        Some(alice.clone())
+    );
+    assert!(ro.delete_user(alice.id).await.is_err());
+    assert!(ro.user_by_id(alice.id).await.expect("read").is_some());
+    ro.close().await;
+
+    // An unknown option is refused rather than ignored.
+    assert!(matches!(
+        Store::connect(&format!("sqlite://{}?journal=off", path.display())).await,
+        Err(StoreError::Url(_))
+    ));
+
+    // In memory: one private database per store, reads and writes alike.
+    for url in ["sqlite::memory:", "sqlite://tessera?mode=memory"] {
+        let mem = Store::connect(url).await.expect("open in memory");
+        assert_eq!(mem.migrate().await.expect("migrate"), 2, "{url}");
+        let bob = user(&mem, "bob").await;
+        let (family, t0) = login(&mem, &bob, NOW).await;
+        assert!(matches!(
+            refresh(&mem, &rotate(&bob, &t0, NOW + 1)).await,
+            RefreshOutcome::Rotated { .. }
+        ));
+        assert_eq!(mem.family_generation(&family).await.expect("gen"), Some(1));
+        assert_eq!(mem.list_users(NOW).await.expect("list").len(), 1);
+        mem.close().await;
+    }
+}
