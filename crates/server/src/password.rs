@@ -4,10 +4,13 @@
 //! * Hashing is deliberately slow, so it runs on `password_hash_concurrency` dedicated threads
 //!   (default: the CPU count) behind a semaphore: a login flood queues here instead of occupying
 //!   every runtime worker.
-//! * Each hashing thread owns one Argon2 memory block (`m_cost` KiB), allocated once and reused
-//!   for every hash and verification. Allocating 19 MiB per hash on tokio's blocking pool left
-//!   each block resident in per-thread malloc arenas (609 MiB peak RSS at 256 connections) and
-//!   cost ~10 % of login CPU in memset and page faults (`bench/RESULTS.md`, "Peak RSS").
+//! * Each hashing thread owns one Argon2 memory block (`m_cost` KiB), allocated on its first job
+//!   and reused for every hash and verification while logins keep coming. Allocating 19 MiB per
+//!   hash on tokio's blocking pool left each block resident in per-thread malloc arenas (609 MiB
+//!   peak RSS at 256 connections) and cost ~10 % of login CPU in memset and page faults
+//!   (`bench/RESULTS.md`, "Peak RSS"). A thread without a job for [`IDLE_RELEASE`] gives its
+//!   block back, so an idle server does not hold `concurrency × m_cost` of hashing memory
+//!   (`tessera_password_hash_memory_bytes` shows what is held).
 //! * The hashing threads run at the lowest normal priority (nice 19), so under a login flood the
 //!   runtime workers preempt them and token verification keeps its latency (`bench/RESULTS.md`,
 //!   "/api/me/ p99 during a login flood"); logins still get every idle cycle.
@@ -17,10 +20,11 @@
 //!   formats (`pbkdf2_sha256$…`, `bcrypt_sha256$…`, …) as new variants. `!`-prefixed values are
 //!   Django's "unusable password" and never match.
 
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, SyncSender, TryRecvError, TrySendError};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use argon2::password_hash::{Output, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
@@ -112,11 +116,12 @@ impl Passwords {
         };
         // The first thread's memory serves the dummy hash here, on the calling thread, before it
         // is handed over: no block is allocated and freed just for start-up.
-        let mut first = Memory::new(&params);
+        let held = Arc::new(AtomicU64::new(0));
+        let mut first = Memory::new(&params, &held);
         let mut random = [0u8; 24];
         fill_random(&mut random)?;
         let dummy = hash_with(&params, hex::encode(random).as_bytes(), &mut first)?;
-        let pool = Pool::start(&params, concurrency, first)?;
+        let pool = Pool::start(&params, concurrency, first, held)?;
         Ok(Passwords {
             params,
             pool: Arc::new(pool),
@@ -166,16 +171,18 @@ impl Passwords {
         self.verifications.load(Ordering::Relaxed)
     }
 
+    /// Bytes of Argon2 memory the hashing threads hold now: up to `concurrency × m_cost` while
+    /// logins come in, 0 once every thread has been idle for [`IDLE_RELEASE`].
+    pub fn held_memory_bytes(&self) -> u64 {
+        self.pool.held.load(Ordering::Relaxed)
+    }
+
     /// Stops the hashing threads once the jobs already handed to them are done; later calls to
     /// [`Passwords::hash`] and [`Passwords::verify`] (on any clone) answer
     /// [`PasswordError::Closed`]. Dropping the last clone does the same.
     pub fn shutdown(&self) {
         self.pool.permits.close();
-        self.pool
-            .jobs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        self.pool.queue.close();
     }
 
     /// Whether `stored` should be re-hashed with the current parameters after a successful login
@@ -211,7 +218,7 @@ impl Passwords {
         let span = tracing::Span::current();
         let job: Job = Box::new(move |memory| {
             // The permit travels with the job and is released when the hash is done, not when the
-            // caller stops waiting: jobs queued or running never exceed the channel's capacity.
+            // caller stops waiting: jobs queued or running never exceed the thread count.
             let _permit: OwnedSemaphorePermit = permit;
             let _ = answer.send(span.in_scope(|| work(memory)));
         });
@@ -221,58 +228,108 @@ impl Passwords {
     }
 }
 
+/// How long a hashing thread keeps its Argon2 block after its last job. Long enough that a
+/// steady trickle of logins reuses it, short enough that memory returns soon after a burst.
+pub const IDLE_RELEASE: Duration = Duration::from_secs(2);
+
 /// A unit of work for a hashing thread.
 type Job = Box<dyn FnOnce(&mut Memory) + Send>;
 
-/// The hashing threads and the bounded queue that feeds them.
+/// The hashing threads and the queue that feeds them.
 struct Pool {
-    /// One permit per hashing thread: waiting for a slot happens here, asynchronously.
+    /// One permit per hashing thread: waiting for a slot happens here, asynchronously, so the
+    /// queue never holds more jobs than there are threads.
     permits: Arc<Semaphore>,
-    /// Holds at most `threads` jobs (as many as there are permits), so a send never blocks.
-    /// `None` once shut down; dropping the sender ends the threads.
-    jobs: Mutex<Option<SyncSender<Job>>>,
+    queue: Arc<Queue>,
     threads: usize,
+    /// Bytes of Argon2 memory its threads hold now.
+    held: Arc<AtomicU64>,
+}
+
+/// Jobs waiting for a hashing thread. A mutex and a condition variable rather than a channel:
+/// every idle thread waits on its own timeout at once (see [`hashing_thread`]).
+struct Queue {
+    state: Mutex<QueueState>,
+    ready: Condvar,
+}
+
+struct QueueState {
+    jobs: VecDeque<Job>,
+    /// False once shut down: no new jobs; threads finish the queued ones and stop.
+    open: bool,
+}
+
+impl Queue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn close(&self) {
+        self.lock().open = false;
+        self.ready.notify_all();
+    }
 }
 
 impl Pool {
-    fn start(params: &Params, threads: usize, first: Memory) -> Result<Pool, PasswordError> {
-        let (sender, receiver) = std::sync::mpsc::sync_channel::<Job>(threads);
-        let receiver = Arc::new(Mutex::new(receiver));
+    fn start(
+        params: &Params,
+        threads: usize,
+        first: Memory,
+        held: Arc<AtomicU64>,
+    ) -> Result<Pool, PasswordError> {
+        let queue = Arc::new(Queue {
+            state: Mutex::new(QueueState {
+                jobs: VecDeque::with_capacity(threads),
+                open: true,
+            }),
+            ready: Condvar::new(),
+        });
         let mut first = Some(first);
         for index in 0..threads {
-            let receiver = Arc::clone(&receiver);
+            let thread_queue = Arc::clone(&queue);
             let memory = first.take();
             let params = params.clone();
-            std::thread::Builder::new()
+            let held = Arc::clone(&held);
+            let spawned = std::thread::Builder::new()
                 .name(format!("tessera-hash-{index}"))
                 .spawn(move || {
-                    let memory = memory.unwrap_or_else(|| Memory::new(&params));
-                    hashing_thread(&receiver, memory);
-                })
-                .map_err(|_| PasswordError::Closed)?;
+                    let memory = memory.unwrap_or_else(|| Memory::released(&params, &held));
+                    hashing_thread(&thread_queue, memory);
+                });
+            if spawned.is_err() {
+                queue.close();
+                return Err(PasswordError::Closed);
+            }
         }
         Ok(Pool {
             permits: Arc::new(Semaphore::new(threads)),
-            jobs: Mutex::new(Some(sender)),
+            queue,
             threads,
+            held,
         })
     }
 
     fn submit(&self, job: Job) -> Result<(), PasswordError> {
-        let jobs = self.jobs.lock().unwrap_or_else(PoisonError::into_inner);
-        let sender = jobs.as_ref().ok_or(PasswordError::Closed)?;
-        match sender.try_send(job) {
-            Ok(()) => Ok(()),
-            // Every hashing thread has gone (they only stop once the sender is dropped).
-            Err(TrySendError::Disconnected(_)) => Err(PasswordError::Closed),
-            // Unreachable while permits == capacity; refuse rather than block the runtime.
-            Err(TrySendError::Full(_)) => Err(PasswordError::Task),
+        let mut state = self.queue.lock();
+        if !state.open {
+            return Err(PasswordError::Closed);
         }
+        state.jobs.push_back(job);
+        drop(state);
+        self.queue.ready.notify_one();
+        Ok(())
     }
 }
 
-/// One hashing thread: takes jobs until the pool's sender is dropped.
-fn hashing_thread(receiver: &Mutex<Receiver<Job>>, mut memory: Memory) {
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.queue.close();
+    }
+}
+
+/// One hashing thread: runs jobs until the pool is shut down and its queue is empty, and
+/// releases its memory after [`IDLE_RELEASE`] without a job.
+fn hashing_thread(queue: &Queue, mut memory: Memory) {
     // Lowest normal priority (nice 19 on Linux, per thread): the runtime workers preempt hashing
     // as soon as they have work. Not SCHED_IDLE: on a machine kept busy by other processes,
     // SCHED_IDLE would starve logins outright, nice 19 still gets a small share. Failing to
@@ -282,37 +339,94 @@ fn hashing_thread(receiver: &Mutex<Receiver<Job>>, mut memory: Memory) {
     {
         tracing::warn!(error = ?e, "could not lower the password hashing thread's priority");
     }
+    let mut state = queue.lock();
     loop {
-        let job = {
-            let receiver = receiver.lock().unwrap_or_else(PoisonError::into_inner);
-            // Drain before blocking, so a shut-down pool still finishes what it accepted.
-            match receiver.try_recv() {
-                Ok(job) => Ok(job),
-                Err(TryRecvError::Empty) => receiver.recv().map_err(|_| ()),
-                Err(TryRecvError::Disconnected) => Err(()),
-            }
-        };
-        match job {
+        // Drain before stopping, so a shut-down pool still finishes what it accepted.
+        if let Some(job) = state.jobs.pop_front() {
+            drop(state);
             // A panicking job drops its answer channel (the caller gets `Task`) and the thread
             // keeps serving: the pool never shrinks. The memory needs no repair, Argon2 writes
             // every block before reading it.
-            Ok(job) => {
-                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+            let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut memory)));
+            state = queue.lock();
+            continue;
+        }
+        if !state.open {
+            return;
+        }
+        if memory.is_held() {
+            let (next, waited) = queue
+                .ready
+                .wait_timeout(state, IDLE_RELEASE)
+                .unwrap_or_else(PoisonError::into_inner);
+            state = next;
+            if waited.timed_out() && state.jobs.is_empty() {
+                drop(state);
+                memory.release();
+                state = queue.lock();
             }
-            Err(()) => return,
+        } else {
+            state = queue
+                .ready
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 }
 
-/// A hashing thread's Argon2 memory: `block_count` 1 KiB blocks, reused by every hash.
+/// A hashing thread's Argon2 memory: `block_count` 1 KiB blocks, allocated when a job needs
+/// them and reused by every hash until released.
 struct Memory {
     blocks: Vec<Block>,
+    block_count: usize,
+    /// The pool's count of bytes held by all its threads.
+    held: Arc<AtomicU64>,
 }
 
 impl Memory {
-    fn new(params: &Params) -> Memory {
+    /// Allocated now.
+    fn new(params: &Params, held: &Arc<AtomicU64>) -> Memory {
+        let mut memory = Memory::released(params, held);
+        memory.hold();
+        memory
+    }
+
+    /// Not allocated until the first hash.
+    fn released(params: &Params, held: &Arc<AtomicU64>) -> Memory {
         Memory {
-            blocks: vec![Block::new(); params.block_count()],
+            blocks: Vec::new(),
+            block_count: params.block_count(),
+            held: Arc::clone(held),
+        }
+    }
+
+    fn bytes(blocks: usize) -> u64 {
+        (blocks * std::mem::size_of::<Block>()) as u64
+    }
+
+    fn is_held(&self) -> bool {
+        !self.blocks.is_empty()
+    }
+
+    fn hold(&mut self) {
+        if !self.is_held() {
+            self.blocks = vec![Block::new(); self.block_count];
+            let now = self
+                .held
+                .fetch_add(Memory::bytes(self.block_count), Ordering::Relaxed)
+                + Memory::bytes(self.block_count);
+            metrics::gauge!("tessera_password_hash_memory_bytes").set(now as f64);
+        }
+    }
+
+    fn release(&mut self) {
+        if self.is_held() {
+            self.blocks = Vec::new();
+            let now = self
+                .held
+                .fetch_sub(Memory::bytes(self.block_count), Ordering::Relaxed)
+                - Memory::bytes(self.block_count);
+            metrics::gauge!("tessera_password_hash_memory_bytes").set(now as f64);
         }
     }
 
@@ -327,12 +441,19 @@ impl Memory {
         salt: &[u8],
         out: &mut [u8],
     ) -> Result<(), argon2::Error> {
-        if needed <= self.blocks.len() {
+        if needed <= self.block_count {
+            self.hold();
             argon2.hash_password_into_with_memory(password, salt, out, &mut self.blocks)
         } else {
             let temporary = vec![Block::new(); needed];
             argon2.hash_password_into_with_memory(password, salt, out, temporary)
         }
+    }
+}
+
+impl Drop for Memory {
+    fn drop(&mut self) {
+        self.release();
     }
 }
 
@@ -505,7 +626,7 @@ mod tests {
     fn reused_memory_verifies_like_plain_argon2() {
         use argon2::password_hash::PasswordVerifier as _;
         let params = Params::new(1024, 1, 1, None).unwrap();
-        let mut memory = Memory::new(&params);
+        let mut memory = Memory::new(&params, &Arc::new(AtomicU64::new(0)));
         let pool_blocks = memory.blocks.len();
         for stored in reference_hashes() {
             let hash = PasswordHash::new(&stored).unwrap();
@@ -611,5 +732,44 @@ mod tests {
         // The only hashing thread is still there, and its permit came back.
         let h = p.hash(&secret("pw")).await.unwrap();
         assert!(p.verify(&secret("pw"), Some(&h)).await.unwrap());
+    }
+
+    /// Memory is held while hashing and returned after the threads are idle: an idle server
+    /// does not keep `concurrency × m_cost` resident.
+    #[tokio::test]
+    async fn idle_threads_release_their_memory() {
+        let p = Passwords::from_settings(&Settings {
+            password_hash_memory_kib: 1024,
+            password_hash_iterations: 1,
+            password_hash_concurrency: 2,
+            ..Settings::default()
+        })
+        .unwrap();
+        // The first thread's block computed the dummy hash; the second allocates on demand.
+        assert_eq!(p.held_memory_bytes(), 1024 * 1024);
+        let checks: Vec<_> = (0..4)
+            .map(|_| {
+                let p = p.clone();
+                tokio::spawn(async move { p.hash(&secret("pw")).await.unwrap() })
+            })
+            .collect();
+        for check in checks {
+            check.await.unwrap();
+        }
+        assert!(p.held_memory_bytes() >= 1024 * 1024);
+        // Each thread releases after IDLE_RELEASE without a job; allow for a slow machine.
+        let deadline = std::time::Instant::now() + IDLE_RELEASE * 2 + Duration::from_secs(20);
+        while p.held_memory_bytes() != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "still held: {}",
+                p.held_memory_bytes()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // And a later job gets memory again and still hashes correctly.
+        let h = p.hash(&secret("pw")).await.unwrap();
+        assert!(p.verify(&secret("pw"), Some(&h)).await.unwrap());
+        assert!(p.held_memory_bytes() >= 1024 * 1024);
     }
 }
