@@ -1595,3 +1595,26 @@ async fn sqlite_url_forms() {
         mem.close().await;
     }
 }
+
+/// SQLite only: the database file and its WAL companions hold password hashes: owner-only.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("owner.db");
+    let store = Store::open_sqlite_file(&path).await.expect("open");
+    store.migrate().await.expect("migrate");
+    let alice = user(&store, "alice").await;
+    assert!(store.user_by_id(alice.id).await.expect("read").is_some());
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        let mode = std::fs::metadata(&file)
+            .expect("exists")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{file}");
+    }
+    store.close().await;
+}
