@@ -26,7 +26,7 @@ use crate::metrics::MetricsServer;
 use crate::password::{PasswordError, Passwords};
 use crate::routes::{self, GET_ALLOW, TOKEN_ALLOW};
 use crate::shutdown::{self, Draining, Signals};
-use crate::state::AppState;
+use crate::state::{AppState, Services};
 use crate::store::{Store, StoreError};
 use crate::tokens::Tokens;
 use crate::users::UserAdmin;
@@ -141,14 +141,14 @@ impl Application {
             }
             None => None,
         };
-        let state = AppState {
+        let state = AppState::new(Services {
             settings: Arc::new(settings),
             store,
             tokens: Arc::new(tokens),
             passwords,
             clock,
             draining: Draining::default(),
-        };
+        });
         Ok(Application {
             listener,
             address,
