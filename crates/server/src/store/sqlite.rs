@@ -17,11 +17,20 @@
 //! read on a WAL database takes a few microseconds, less than a handoff to another thread would
 //! cost. The one heavy read (`list_users`) runs on tokio's blocking pool. An in-memory database
 //! (`sqlite::memory:`) has a single connection, the writer's, and its reads go through it too.
+//!
+//! **Users by id** — the read behind every authenticated request — are cached ([`UserCache`]).
+//! Even a point read starts and ends a WAL read transaction: file locks (`fcntl`) and SQLite's
+//! shared-memory mutex, which the runtime workers contend for (`bench/RESULTS.md`, "/api/me/").
+//! Every write of this store that changes a user invalidates that user before it answers, so
+//! logout-all, a password change, deactivation and deletion made through this server take
+//! effect on the very next request. A change made by another process on the same file (the
+//! `tessera user` CLI) is seen within [`USER_CACHE_TTL`].
 
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use tokio::sync::{mpsc, oneshot};
@@ -49,6 +58,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 const MAX_BATCH: usize = 128;
 /// Idle read connections kept open; more are opened on demand and closed after use.
 const MAX_IDLE_READERS: usize = 16;
+/// How long a cached user is served without re-reading it: the longest a change made by
+/// another process on the same file (the `tessera user` CLI) takes to be seen here. Changes made
+/// through this store are seen at once.
+pub(crate) const USER_CACHE_TTL: Duration = Duration::from_secs(1);
+/// Users cached at most; a full cache starts over (it refills from the requests that follow).
+const USER_CACHE_MAX: usize = 10_000;
 /// Writers (here or in another process) queue on the database lock instead of failing with
 /// SQLITE_BUSY; readers wait the same way during WAL recovery.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -81,6 +96,57 @@ struct Inner {
     writer_done: Mutex<Option<oneshot::Receiver<()>>>,
     /// Idle read connections; `None` once closed.
     readers: Mutex<Option<Vec<Connection>>>,
+    /// Recently read users, by id.
+    users: UserCache,
+}
+
+/// Users by id, each for at most [`USER_CACHE_TTL`], invalidated by this store's own writes.
+///
+/// A read that started before an invalidation must not put its (possibly older) row back:
+/// readers note the epoch before reading, and a write bumps it when it invalidates, so such a
+/// row is dropped instead of cached.
+#[derive(Default)]
+struct UserCache {
+    state: Mutex<UserCacheState>,
+}
+
+#[derive(Default)]
+struct UserCacheState {
+    epoch: u64,
+    users: HashMap<i64, (User, Instant)>,
+}
+
+impl UserCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, UserCacheState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh cached user, or the epoch to pass to [`insert`](Self::insert) after reading.
+    fn get(&self, id: i64) -> Result<User, u64> {
+        let state = self.lock();
+        match state.users.get(&id) {
+            Some((user, at)) if at.elapsed() < USER_CACHE_TTL => Ok(user.clone()),
+            _ => Err(state.epoch),
+        }
+    }
+
+    fn insert(&self, epoch: u64, user: &User) {
+        let mut state = self.lock();
+        if state.epoch != epoch {
+            return;
+        }
+        if state.users.len() >= USER_CACHE_MAX {
+            state.users.clear();
+        }
+        state.users.insert(user.id, (user.clone(), Instant::now()));
+    }
+
+    /// After a committed write that may have changed user `id`.
+    fn invalidate(&self, id: i64) {
+        let mut state = self.lock();
+        state.epoch += 1;
+        state.users.remove(&id);
+    }
 }
 
 /// Where the database lives.
@@ -161,6 +227,7 @@ impl SqliteStore {
                 jobs: Mutex::new(Some(jobs)),
                 writer_done: Mutex::new(Some(done_rx)),
                 readers: Mutex::new(Some(Vec::new())),
+                users: UserCache::default(),
             }),
         })
     }
@@ -344,7 +411,28 @@ impl SqliteStore {
     }
 
     pub(super) async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
-        self.read(move |conn| user_in(conn, id)).await
+        let epoch = match self.inner.users.get(id) {
+            Ok(user) => return Ok(Some(user)),
+            Err(epoch) => epoch,
+        };
+        let user = self.read(move |conn| user_in(conn, id)).await?;
+        // Only users that exist are cached: a new user is visible at once.
+        if let Some(user) = &user {
+            self.inner.users.insert(epoch, user);
+        }
+        Ok(user)
+    }
+
+    /// Runs a write that may change user `id`, and forgets the cached user once it is done.
+    async fn write_user<T: Send + 'static>(
+        &self,
+        id: i64,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let result = self.write(f).await;
+        // Also after a failure: whether the batch committed is not always known.
+        self.inner.users.invalidate(id);
+        result
     }
 
     pub(super) async fn list_users(
@@ -375,7 +463,7 @@ impl SqliteStore {
 
     pub(super) async fn update_password_hash(&self, id: i64, hash: &str) -> Result<(), StoreError> {
         let hash = hash.to_owned();
-        self.write(move |conn| {
+        self.write_user(id, move |conn| {
             conn.prepare_cached("UPDATE users SET password = ? WHERE id = ?")?
                 .execute(params![hash, id])?;
             Ok(())
@@ -391,7 +479,7 @@ impl SqliteStore {
         now: i64,
     ) -> Result<u64, StoreError> {
         let hash = hash.to_owned();
-        self.write(move |conn| {
+        self.write_user(id, move |conn| {
             conn.prepare_cached("UPDATE users SET password = ? WHERE id = ?")?
                 .execute(params![hash, id])?;
             revoke_all(conn, id, valid_after, now, "password_change")
@@ -406,7 +494,7 @@ impl SqliteStore {
         valid_after: i64,
         now: i64,
     ) -> Result<u64, StoreError> {
-        self.write(move |conn| {
+        self.write_user(id, move |conn| {
             conn.prepare_cached("UPDATE users SET is_active = ? WHERE id = ?")?
                 .execute(params![active, id])?;
             if active {
@@ -419,7 +507,7 @@ impl SqliteStore {
     }
 
     pub(super) async fn delete_user(&self, id: i64) -> Result<bool, StoreError> {
-        self.write(move |conn| {
+        self.write_user(id, move |conn| {
             let deleted = conn
                 .prepare_cached("DELETE FROM users WHERE id = ?")?
                 .execute([id])?;
@@ -436,8 +524,10 @@ impl SqliteStore {
         reason: &str,
     ) -> Result<u64, StoreError> {
         let reason = reason.to_owned();
-        self.write(move |conn| revoke_all(conn, id, valid_after, now, &reason))
-            .await
+        self.write_user(id, move |conn| {
+            revoke_all(conn, id, valid_after, now, &reason)
+        })
+        .await
     }
 
     pub(super) async fn start_session(
@@ -450,7 +540,7 @@ impl SqliteStore {
     ) -> Result<(), StoreError> {
         let family_id = family_id.to_owned();
         let first = first.clone();
-        self.write(move |conn| {
+        self.write_user(user_id, move |conn| {
             insert_family(conn, &family_id, user_id, &first, now, None)?;
             if update_last_login {
                 conn.prepare_cached("UPDATE users SET last_login = ? WHERE id = ?")?

@@ -351,18 +351,27 @@ async fn password_change_revokes_everything_and_the_new_password_works() {
 async fn deactivation_revokes_and_reactivation_does_not_revive() {
     let app = spawn_app().await;
     let pair = app.login_ok().await;
+    // The server has this user cached from a request before the change.
+    assert_eq!(app.me(&pair.access).await.status(), StatusCode::OK);
+    // `app.admin` is another process's view of the file (the `tessera user` CLI): the server
+    // sees its changes within the user cache's lifetime (one second).
     app.admin.deactivate(TEST_USERNAME).await.unwrap();
-    expect_401(
-        app.me(&pair.access).await,
-        r#"{"detail":"User is inactive","code":"user_inactive"}"#,
-    )
-    .await;
+    let inactive = r#"{"detail":"User is inactive","code":"user_inactive"}"#;
+    expect_401(eventually_401(&app, &pair.access).await, inactive).await;
     app.admin.activate(TEST_USERNAME).await.unwrap();
-    expect_401(
-        app.me(&pair.access).await,
-        &access_error("Token is blacklisted"),
-    )
-    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let blacklisted = loop {
+        let r = app.me(&pair.access).await;
+        let body: serde_json::Value = r.json().await.unwrap();
+        if body["code"] != "user_inactive" || std::time::Instant::now() > deadline {
+            break body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        blacklisted,
+        serde_json::from_str::<serde_json::Value>(&access_error("Token is blacklisted")).unwrap()
+    );
     expect_401(
         app.refresh(&pair.refresh).await,
         &token_error("Token is blacklisted"),
@@ -523,4 +532,32 @@ async fn restart_keeps_users_sessions_and_revocations() {
         app.login(TEST_USERNAME, TEST_PASSWORD).await.status(),
         StatusCode::OK
     );
+}
+
+/// `GET /api/me/` with `access` until it is refused (bounded): for changes made by another
+/// process, which the server sees within its user cache's lifetime.
+async fn eventually_401(app: &TestApp, access: &str) -> reqwest::Response {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let r = app.me(access).await;
+        if r.status() == StatusCode::UNAUTHORIZED || std::time::Instant::now() > deadline {
+            return r;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// Changes made through the server itself are seen by the very next request, cache or not.
+#[tokio::test]
+async fn own_changes_are_seen_by_the_next_request() {
+    let app = spawn_app().await;
+    let pair = app.login_ok().await;
+    assert_eq!(app.me(&pair.access).await.status(), StatusCode::OK);
+    let r = app.logout_all(&pair.access).await;
+    assert!(r.status().is_success(), "{}", r.status());
+    expect_401(
+        app.me(&pair.access).await,
+        &access_error("Token is blacklisted"),
+    )
+    .await;
 }
