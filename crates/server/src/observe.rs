@@ -5,13 +5,16 @@
 //! response and is a field of the request's span, so every event of the request (audit events
 //! included) carries it. The log line has the method, the matched route (never the raw path or
 //! query), the status and the latency — never headers, cookies or bodies.
+//!
+//! It also gives every 401 its `WWW-Authenticate: <first auth_header_types entry> realm="api"`
+//! (reference §2.2; RFC 6750 §3): one layer for both, since every request passes through it.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue};
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tracing::Instrument as _;
@@ -19,8 +22,26 @@ use tracing::Instrument as _;
 /// The request id header.
 pub const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// The middleware (`axum::middleware::from_fn`).
-pub async fn observe(mut request: Request, next: Next) -> Response {
+/// The `WWW-Authenticate` value of this server's 401 answers, built once.
+#[derive(Clone, Debug)]
+pub struct Challenge(HeaderValue);
+
+impl Challenge {
+    /// `<scheme> realm="api"` for the first accepted `Authorization` scheme.
+    pub fn new(scheme: &str) -> Challenge {
+        Challenge(
+            HeaderValue::from_str(&format!("{scheme} realm=\"api\""))
+                .unwrap_or(HeaderValue::from_static("Bearer realm=\"api\"")),
+        )
+    }
+}
+
+/// The middleware (`axum::middleware::from_fn_with_state`).
+pub async fn observe(
+    State(challenge): State<Challenge>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let start = Instant::now();
     let id = request
         .headers()
@@ -33,11 +54,12 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let method = request.method().clone();
+    // Plain `&str` fields: recorded as strings, without the formatting machinery.
     let span = tracing::info_span!(
         "request",
         request_id = id.to_str().unwrap_or_default(),
-        method = %method,
-        route = %route,
+        method = method.as_str(),
+        route = route,
     );
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = start.elapsed();
@@ -60,7 +82,13 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         metrics::histogram!("tessera_http_request_duration_seconds", &labels)
             .record(elapsed.as_secs_f64());
     }
-    response.headers_mut().insert(X_REQUEST_ID, id);
+    let headers = response.headers_mut();
+    if status == StatusCode::UNAUTHORIZED.as_u16()
+        && !headers.contains_key(header::WWW_AUTHENTICATE)
+    {
+        headers.insert(header::WWW_AUTHENTICATE, challenge.0);
+    }
+    headers.insert(X_REQUEST_ID, id);
     response
 }
 
@@ -83,7 +111,16 @@ fn new_id() -> HeaderValue {
         hex::encode(bytes)
     });
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    HeaderValue::from_str(&format!("{prefix}-{n:x}")).unwrap_or(HeaderValue::from_static("-"))
+    // `<16 hex>-<counter in hex>` written into a stack buffer: no formatting per request.
+    let mut buf = [0u8; 16 + 1 + 16];
+    buf[..16].copy_from_slice(prefix.as_bytes());
+    buf[16] = b'-';
+    let digits = (64 - n.leading_zeros()).div_ceil(4).max(1) as usize;
+    for (i, byte) in buf[17..17 + digits].iter_mut().enumerate() {
+        let nibble = (n >> (4 * (digits - 1 - i))) & 0xf;
+        *byte = b"0123456789abcdef"[nibble as usize];
+    }
+    HeaderValue::from_bytes(&buf[..17 + digits]).unwrap_or(HeaderValue::from_static("-"))
 }
 
 #[cfg(test)]
@@ -100,5 +137,12 @@ mod tests {
         let (a, b) = (new_id(), new_id());
         assert_ne!(a, b);
         assert!(well_formed(a.as_bytes()));
+        // The counter part is lowercase hex without leading zeros, like `{:x}`.
+        let (prefix, counter) = a.to_str().unwrap().split_once('-').unwrap();
+        assert_eq!(prefix.len(), 16);
+        let n = u64::from_str_radix(counter, 16).unwrap();
+        assert_eq!(counter, format!("{n:x}"));
+        let next = b.to_str().unwrap().split_once('-').unwrap().1;
+        assert!(u64::from_str_radix(next, 16).unwrap() > n);
     }
 }

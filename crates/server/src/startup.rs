@@ -8,9 +8,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use axum::serve::ListenerExt as _;
@@ -343,14 +342,20 @@ pub fn router(state: AppState) -> Router {
             "/readyz",
             with_allow(get(routes::health::readyz), GET_ALLOW),
         );
+    let challenge = crate::observe::Challenge::new(
+        state
+            .settings
+            .auth_header_types
+            .first()
+            .map_or("Bearer", String::as_str),
+    );
     app.fallback(|| async { ApiError::NotFound })
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            www_authenticate,
-        ))
         .layer(CatchPanicLayer::custom(panic_response))
         // Outermost: the request id spans everything, and a panic's 500 is still logged.
-        .layer(middleware::from_fn(crate::observe::observe))
+        .layer(middleware::from_fn_with_state(
+            challenge,
+            crate::observe::observe,
+        ))
         .with_state(state)
 }
 
@@ -385,27 +390,6 @@ fn with_allow(
 
 async fn options_get() -> Response {
     json_response(StatusCode::OK, &serde_json::json!({}))
-}
-
-/// Every 401 carries `WWW-Authenticate: <first auth_header_types entry> realm="api"`
-/// (reference §2.2; RFC 6750 §3).
-async fn www_authenticate(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    if response.status() == StatusCode::UNAUTHORIZED
-        && !response.headers().contains_key(header::WWW_AUTHENTICATE)
-    {
-        let scheme = state
-            .settings
-            .auth_header_types
-            .first()
-            .map_or("Bearer", String::as_str);
-        if let Ok(value) = HeaderValue::from_str(&format!("{scheme} realm=\"api\"")) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
-    }
-    response
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
