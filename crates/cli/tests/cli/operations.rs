@@ -362,6 +362,10 @@ fn json_logs_have_request_ids_and_audit_events_and_no_secrets_and_metrics_count(
     assert_eq!(request_span["name"], "request", "{succeeded}");
     assert!(request_span["request_id"].is_string(), "{succeeded}");
     assert_eq!(request_span["route"], "/api/token/");
+    // A field recorded after the span began (the login span's user id) joins its object.
+    let login_span = &succeeded["spans"][1];
+    assert_eq!(login_span["name"], "login", "{succeeded}");
+    assert!(login_span["user_id"].is_i64(), "{succeeded}");
     audit("login_failed");
     audit("refresh_reuse_detected");
     let access_line =
