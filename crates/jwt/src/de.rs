@@ -53,6 +53,16 @@ fn json(raw: &[u8]) -> serde_json::Deserializer<serde_json::de::SliceRead<'_>> {
     serde_json::Deserializer::from_slice(raw)
 }
 
+/// Deserializer methods handed to `serde_json` over the raw JSON in `self.$raw`: the protocols
+/// only it implements (`RawValue`, enums, bytes, 128-bit integers) stay exactly its own.
+macro_rules! via_serde_json {
+    ($raw:tt; $($method:ident($($arg:ident: $ty:ty),*);)*) => {$(
+        fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, Mismatch> {
+            de::Deserializer::$method(&mut json(self.$raw), $($arg,)* visitor).map_err(via_json)
+        }
+    )*};
+}
+
 /// The payload as a whole: a map of its members.
 struct Top<'o, 'de> {
     payload: &'de [u8],
@@ -78,24 +88,9 @@ impl<'de> de::Deserializer<'de> for Top<'_, 'de> {
         visitor.visit_unit()
     }
 
-    // `RawValue` and externally tagged enums are `serde_json` protocols: let it do them.
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_newtype_struct(&mut json(self.payload), name, visitor)
-            .map_err(via_json)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_enum(&mut json(self.payload), name, variants, visitor)
-            .map_err(via_json)
+    via_serde_json! { payload;
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
     }
 
     forward_to_deserialize_any! {
@@ -213,39 +208,13 @@ impl<'de> de::Deserializer<'de> for Value<'de> {
         visitor.visit_unit()
     }
 
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_newtype_struct(&mut json(self.0), name, visitor)
-            .map_err(via_json)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_enum(&mut json(self.0), name, variants, visitor)
-            .map_err(via_json)
-    }
-
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_bytes(&mut json(self.0), visitor).map_err(via_json)
-    }
-
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_byte_buf(&mut json(self.0), visitor).map_err(via_json)
-    }
-
-    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_i128(&mut json(self.0), visitor).map_err(via_json)
-    }
-
-    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Mismatch> {
-        de::Deserializer::deserialize_u128(&mut json(self.0), visitor).map_err(via_json)
+    via_serde_json! { 0;
+        deserialize_newtype_struct(name: &'static str);
+        deserialize_enum(name: &'static str, variants: &'static [&'static str]);
+        deserialize_bytes();
+        deserialize_byte_buf();
+        deserialize_i128();
+        deserialize_u128();
     }
 
     forward_to_deserialize_any! {

@@ -525,20 +525,7 @@ async fn concurrent_refreshes_rotate_exactly_once(db: &TestDb) {
         .map(|c| c.next.clone().expect("next"))
         .collect();
     let outcomes = refresh_at_once(&handles, calls).await;
-    let mut winners = Vec::new();
-    let mut currents = Vec::new();
-    for (next, outcome) in nexts.into_iter().zip(outcomes) {
-        match outcome {
-            RefreshOutcome::Rotated { .. } => winners.push(next),
-            RefreshOutcome::Grace { current, .. } => currents.push(current),
-            other => panic!("unexpected outcome {other:?}"),
-        }
-    }
-    assert_eq!(winners.len(), 1, "exactly one refresh rotates");
-    assert!(
-        currents.iter().all(|c| *c == winners[0]),
-        "the others get the winner's token"
-    );
+    exactly_one_rotation(nexts, outcomes);
     assert_eq!(
         db.store.family_generation(&family).await.expect("gen"),
         Some(1)
@@ -1423,17 +1410,7 @@ async fn concurrent_refreshes_on_one_handle_rotate_once(db: &TestDb) {
         })
         .collect();
     let outcomes = all_at_once(calls).await;
-    let mut winners = Vec::new();
-    let mut currents = Vec::new();
-    for (next, outcome) in nexts.into_iter().zip(outcomes) {
-        match outcome {
-            RefreshOutcome::Rotated { .. } => winners.push(next),
-            RefreshOutcome::Grace { current, .. } => currents.push(current),
-            other => panic!("unexpected outcome {other:?}"),
-        }
-    }
-    assert_eq!(winners.len(), 1, "exactly one refresh rotates");
-    assert!(currents.iter().all(|c| *c == winners[0]));
+    exactly_one_rotation(nexts, outcomes);
     assert_eq!(
         db.store.family_generation(&family).await.expect("gen"),
         Some(1)
@@ -1617,4 +1594,23 @@ async fn sqlite_files_are_owner_only() {
         assert_eq!(mode, 0o600, "{file}");
     }
     store.close().await;
+}
+
+/// Concurrent refreshes of one token: exactly one rotates (its `next` becomes the family's
+/// token) and every other gets that winner's token through the grace answer.
+fn exactly_one_rotation(nexts: Vec<IssuedRefresh>, outcomes: Vec<RefreshOutcome>) {
+    let mut winners = Vec::new();
+    let mut currents = Vec::new();
+    for (next, outcome) in nexts.into_iter().zip(outcomes) {
+        match outcome {
+            RefreshOutcome::Rotated { .. } => winners.push(next),
+            RefreshOutcome::Grace { current, .. } => currents.push(current),
+            other => panic!("unexpected outcome {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one refresh rotates");
+    assert!(
+        currents.iter().all(|c| *c == winners[0]),
+        "the others get the winner's token"
+    );
 }
