@@ -48,12 +48,13 @@ impl Incoming {
         tcp: TcpListener,
         settings: &crate::config::Settings,
     ) -> Result<Incoming, StartupError> {
-        let mut incoming = Incoming::plain(tcp);
+        let incoming = Incoming::plain(tcp);
         if let (Some(_), Some(_)) = (&settings.tls_cert_file, &settings.tls_key_file) {
             #[cfg(feature = "tls")]
-            {
-                incoming.tls = Some(acceptor(settings)?);
-            }
+            return Ok(Incoming {
+                tls: Some(acceptor(settings)?),
+                ..incoming
+            });
             #[cfg(not(feature = "tls"))]
             return Err(StartupError::Io(
                 "tls_cert_file is set but this build has no `tls` feature".into(),
