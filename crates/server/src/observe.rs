@@ -6,8 +6,9 @@
 //! included) carries it. The log line has the method, the matched route (never the raw path or
 //! query), the status and the latency — never headers, cookies or bodies.
 //!
-//! It also gives every 401 its `WWW-Authenticate: <first auth_header_types entry> realm="api"`
-//! (reference §2.2; RFC 6750 §3): one layer for both, since every request passes through it.
+//! It also sets the headers every response of a route carries: `Allow` (reference §2.2) and,
+//! on a 401, `WWW-Authenticate: <first auth_header_types entry> realm="api"` (RFC 6750 §3) —
+//! in this one layer, which every request passes through anyway.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -39,7 +40,7 @@ impl Challenge {
 /// The middleware (`axum::middleware::from_fn_with_state`).
 pub async fn observe(
     State(challenge): State<Challenge>,
-    mut request: Request,
+    request: Request,
     next: Next,
 ) -> Response {
     let start = Instant::now();
@@ -49,7 +50,6 @@ pub async fn observe(
         .filter(|v| well_formed(v.as_bytes()))
         .cloned()
         .unwrap_or_else(new_id);
-    request.headers_mut().insert(X_REQUEST_ID, id.clone());
     // A cheap clone (the pattern is shared), so no string is copied per request.
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
@@ -83,6 +83,12 @@ pub async fn observe(
             .record(elapsed.as_secs_f64());
     }
     let headers = response.headers_mut();
+    if let Some(route) = &matched {
+        headers.insert(
+            header::ALLOW,
+            HeaderValue::from_static(crate::routes::allow_for(route.as_str())),
+        );
+    }
     if status == StatusCode::UNAUTHORIZED.as_u16()
         && !headers.contains_key(header::WWW_AUTHENTICATE)
     {

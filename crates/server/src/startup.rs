@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{Method, StatusCode};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
@@ -371,21 +371,14 @@ fn both(
         .route(path.trim_end_matches('/'), method_router)
 }
 
-/// Adds the DRF-style 405 JSON answer and an `Allow` header to every response of a route.
+/// Adds the DRF-style 405 JSON answer for the methods a route does not take (`Allow` itself is
+/// set on every response of the route by `observe.rs`).
 fn with_allow(
     method_router: MethodRouter<AppState>,
     allow: &'static str,
 ) -> MethodRouter<AppState> {
     method_router
         .fallback(move |method: Method| async move { ApiError::MethodNotAllowed(method, allow) })
-        .layer(middleware::map_response(
-            move |mut response: Response| async move {
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static(allow));
-                response
-            },
-        ))
 }
 
 async fn options_get() -> Response {

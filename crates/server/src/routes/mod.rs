@@ -21,6 +21,16 @@ pub const TOKEN_ALLOW: &str = "POST, OPTIONS";
 /// `Allow` of the authenticated GET endpoints.
 pub const GET_ALLOW: &str = "GET, HEAD, OPTIONS";
 
+/// The `Allow` header of every response of a matched route (DRF sends it on all of them): the
+/// token views take POST, every other route GET.
+pub(crate) fn allow_for(route: &str) -> &'static str {
+    if route.starts_with("/api/token") {
+        TOKEN_ALLOW
+    } else {
+        GET_ALLOW
+    }
+}
+
 /// 200 with a compact JSON body.
 pub(crate) fn ok(body: &Value) -> Response {
     json_response(StatusCode::OK, body)
