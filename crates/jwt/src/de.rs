@@ -21,7 +21,17 @@ pub(crate) fn from_object<C: DeserializeOwned>(
     payload: &[u8],
     object: &Object<'_>,
 ) -> Result<C, Error> {
-    C::deserialize(Top { payload, object })
+    from_object_seed(payload, object, std::marker::PhantomData::<C>)
+}
+
+/// As [`from_object`], through a [`DeserializeSeed`] (state the claims type needs, such as
+/// claim names chosen at run time).
+pub(crate) fn from_object_seed<'de, S: DeserializeSeed<'de>>(
+    payload: &'de [u8],
+    object: &Object<'de>,
+    seed: S,
+) -> Result<S::Value, Error> {
+    seed.deserialize(Top { payload, object })
         .map_err(|_| Error::malformed("claims do not fit the expected type"))
 }
 

@@ -1,6 +1,8 @@
 //! Verifying and decoding a compact JWS/JWT.
 
-use serde::de::DeserializeOwned;
+use std::marker::PhantomData;
+
+use serde::de::{DeserializeOwned, DeserializeSeed};
 
 use crate::base64url::decode_segment;
 use crate::de;
@@ -102,6 +104,22 @@ pub fn decode<C: DeserializeOwned>(
     validation: &Validation,
     now: u64,
 ) -> Result<TokenData<C>, Error> {
+    decode_seed(token, keys, validation, now, PhantomData::<C>)
+}
+
+/// As [`decode`], with the claims built by a [`DeserializeSeed`]: for a claims type that needs
+/// state to deserialize, such as claim names chosen at run time. Everything is checked exactly
+/// as by [`decode`] before the seed sees the claims.
+pub fn decode_seed<S, T>(
+    token: &str,
+    keys: &KeySet,
+    validation: &Validation,
+    now: u64,
+    seed: S,
+) -> Result<TokenData<T>, Error>
+where
+    S: for<'de> DeserializeSeed<'de, Value = T>,
+{
     let token = token.as_bytes();
     // RFC 8725 §3.11-style bound first, so no later step grows with an oversized input.
     if token.len() > validation.max_token_size {
@@ -159,7 +177,7 @@ pub fn decode<C: DeserializeOwned>(
 
     let members = json::parse_object(payload, validation.max_depth)?;
     validation.check(&members, now)?;
-    let claims = de::from_object(payload, &members)?;
+    let claims = de::from_object_seed(payload, &members, seed)?;
     Ok(TokenData { header, claims })
 }
 

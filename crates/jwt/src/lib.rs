@@ -53,7 +53,7 @@ mod keyset;
 mod validation;
 
 pub use crate::algorithm::Algorithm;
-pub use crate::decode::{TokenData, decode};
+pub use crate::decode::{TokenData, decode, decode_seed};
 pub use crate::encode::encode;
 pub use crate::error::{Error, ErrorKind};
 pub use crate::header::Header;

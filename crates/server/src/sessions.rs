@@ -258,11 +258,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<(), ApiError> {
         .tokens
         .validate(token, None, now)
         .map_err(ApiError::Token)?;
-    let is_refresh = validated
-        .claims
-        .get(&state.settings.token_type_claim)
-        .and_then(|v| v.as_str())
-        == Some(TokenType::Refresh.as_str());
+    let is_refresh = validated.token_type.as_deref() == Some(TokenType::Refresh.as_str());
     if is_refresh
         && matches!(
             state.store.refresh_status(&validated.jti).await?,
