@@ -1,6 +1,8 @@
 //! Bearer authentication for protected endpoints, step by step as simplejwt's
 //! `JWTAuthentication` (reference §2.10), plus Tessera's revocation check.
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -13,8 +15,8 @@ use crate::tokens::{TokenType, UserIdClaim, ValidatedToken};
 /// The authenticated user and the access token that authenticated them.
 #[derive(Debug, Clone)]
 pub struct Authenticated {
-    /// The user, read from the store for this request.
-    pub user: User,
+    /// The user (`Store::user_for_auth`).
+    pub user: Arc<User>,
     /// The validated access token.
     pub token: ValidatedToken,
 }
@@ -79,7 +81,7 @@ impl FromRequestParts<AppState> for Authenticated {
             // simplejwt answers 500 for "abc" with an integer primary key.
             UserIdClaim::Unusable => return Err(user_not_found),
         };
-        let Some(user) = state.store.user_by_id(id).await? else {
+        let Some(user) = state.store.user_for_auth(id).await? else {
             return Err(user_not_found);
         };
         if state.settings.check_user_is_active && !user.is_active {

@@ -268,7 +268,7 @@ pub async fn verify(state: &AppState, token: &str) -> Result<(), ApiError> {
         return Err(ApiError::Token(TokenRejection::Blacklisted));
     }
     if let UserIdClaim::Id(id) = state.tokens.user_id(&validated) {
-        match state.store.user_by_id(id).await? {
+        match state.store.user_for_auth(id).await? {
             Some(user) if validated.iat >= user.tokens_valid_after => {}
             _ => return Err(ApiError::Token(TokenRejection::Blacklisted)),
         }

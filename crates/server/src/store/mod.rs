@@ -352,9 +352,16 @@ impl Store {
         delegate!(self.user_by_username(username))
     }
 
-    /// Finds a user by id.
+    /// Finds a user by id (always the current row).
     pub async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
         delegate!(self.user_by_id(id))
+    }
+
+    /// The user behind an authenticated request. On SQLite it may come from a cache of up to
+    /// one second (invalidated at once by this store's own writes; docs/security.md); on
+    /// PostgreSQL it is always the current row.
+    pub async fn user_for_auth(&self, id: i64) -> Result<Option<std::sync::Arc<User>>, StoreError> {
+        delegate!(self.user_for_auth(id))
     }
 
     /// All users, by id, with their live session counts.

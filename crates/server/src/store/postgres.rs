@@ -217,6 +217,15 @@ impl PostgresStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    /// Not cached: instances share the database, and a change made through one must hold on
+    /// every other at its next request.
+    pub(super) async fn user_for_auth(
+        &self,
+        id: i64,
+    ) -> Result<Option<std::sync::Arc<User>>, StoreError> {
+        Ok(self.user_by_id(id).await?.map(std::sync::Arc::new))
+    }
+
     pub(super) async fn list_users(
         &self,
         now: i64,

@@ -18,7 +18,8 @@
 //! cost. The one heavy read (`list_users`) runs on tokio's blocking pool. An in-memory database
 //! (`sqlite::memory:`) has a single connection, the writer's, and its reads go through it too.
 //!
-//! **Users by id** — the read behind every authenticated request — are cached ([`UserCache`]).
+//! **Users for authentication** (`user_for_auth`, the read behind every authenticated request)
+//! are cached ([`UserCache`]); `user_by_id` always reads the row.
 //! Even a point read starts and ends a WAL read transaction: file locks (`fcntl`) and SQLite's
 //! shared-memory mutex, which the runtime workers contend for (`bench/RESULTS.md`, "/api/me/").
 //! Every write of this store that changes a user invalidates that user before it answers, so
@@ -113,7 +114,7 @@ struct UserCache {
 #[derive(Default)]
 struct UserCacheState {
     epoch: u64,
-    users: HashMap<i64, (User, Instant)>,
+    users: HashMap<i64, (Arc<User>, Instant)>,
 }
 
 impl UserCache {
@@ -122,15 +123,15 @@ impl UserCache {
     }
 
     /// A fresh cached user, or the epoch to pass to [`insert`](Self::insert) after reading.
-    fn get(&self, id: i64) -> Result<User, u64> {
+    fn get(&self, id: i64) -> Result<Arc<User>, u64> {
         let state = self.lock();
         match state.users.get(&id) {
-            Some((user, at)) if at.elapsed() < USER_CACHE_TTL => Ok(user.clone()),
+            Some((user, at)) if at.elapsed() < USER_CACHE_TTL => Ok(Arc::clone(user)),
             _ => Err(state.epoch),
         }
     }
 
-    fn insert(&self, epoch: u64, user: &User) {
+    fn insert(&self, epoch: u64, user: &Arc<User>) {
         let mut state = self.lock();
         if state.epoch != epoch {
             return;
@@ -138,7 +139,9 @@ impl UserCache {
         if state.users.len() >= USER_CACHE_MAX {
             state.users.clear();
         }
-        state.users.insert(user.id, (user.clone(), Instant::now()));
+        state
+            .users
+            .insert(user.id, (Arc::clone(user), Instant::now()));
     }
 
     /// After a committed write that may have changed user `id`.
@@ -411,11 +414,18 @@ impl SqliteStore {
     }
 
     pub(super) async fn user_by_id(&self, id: i64) -> Result<Option<User>, StoreError> {
+        self.read(move |conn| user_in(conn, id)).await
+    }
+
+    pub(super) async fn user_for_auth(&self, id: i64) -> Result<Option<Arc<User>>, StoreError> {
         let epoch = match self.inner.users.get(id) {
             Ok(user) => return Ok(Some(user)),
             Err(epoch) => epoch,
         };
-        let user = self.read(move |conn| user_in(conn, id)).await?;
+        let user = self
+            .read(move |conn| user_in(conn, id))
+            .await?
+            .map(Arc::new);
         // Only users that exist are cached: a new user is visible at once.
         if let Some(user) = &user {
             self.inner.users.insert(epoch, user);
