@@ -38,11 +38,7 @@ impl Challenge {
 }
 
 /// The middleware (`axum::middleware::from_fn_with_state`).
-pub async fn observe(
-    State(challenge): State<Challenge>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn observe(State(challenge): State<Challenge>, request: Request, next: Next) -> Response {
     let start = Instant::now();
     let id = request
         .headers()
