@@ -58,7 +58,8 @@ struct VerifyArgs {
     jwks: Option<PathBuf>,
     /// HMAC secret (HS256 unless --alg). Visible to other local users in the process list:
     /// prefer --secret-file.
-    #[arg(long, value_name = "STRING")]
+    // Generated secrets are base64url and may begin with `-`: take them as values.
+    #[arg(long, value_name = "STRING", allow_hyphen_values = true)]
     secret: Option<String>,
     /// File holding the HMAC secret (one trailing newline is ignored).
     #[arg(long, value_name = "FILE")]
@@ -87,7 +88,8 @@ struct EncodeArgs {
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
     /// HMAC secret. Visible to other local users in the process list: prefer --secret-file.
-    #[arg(long, value_name = "STRING")]
+    // Generated secrets are base64url and may begin with `-`: take them as values.
+    #[arg(long, value_name = "STRING", allow_hyphen_values = true)]
     secret: Option<String>,
     /// File holding the HMAC secret (one trailing newline is ignored).
     #[arg(long, value_name = "FILE")]

@@ -76,6 +76,16 @@ fn hmac_writes_one_secret_file_usable_with_secret_file() {
     }
 }
 
+/// A secret that begins with `-` (base64url secrets can) is a value, not an option.
+#[test]
+fn a_secret_may_begin_with_a_hyphen() {
+    let dir = Dir::new();
+    let secret = "-W0123456789abcdef0123456789abcdef";
+    let token = dir.encode(&["--alg", "HS256", "--secret", secret, "--exp", "1h"]);
+    dir.run(&["token", "verify", &token, "--secret", secret])
+        .ok();
+}
+
 #[test]
 fn two_generations_differ() {
     let dir = Dir::new();
