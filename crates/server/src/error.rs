@@ -252,7 +252,7 @@ impl IntoResponse for ApiError {
 }
 
 /// A compact JSON response with `Content-Type: application/json` (no charset, as DRF).
-pub fn json_response(status: StatusCode, body: &Value) -> Response {
+pub fn json_response<T: serde::Serialize + ?Sized>(status: StatusCode, body: &T) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     (
         status,

@@ -3,7 +3,7 @@
 use axum::response::Response;
 use serde::Serialize;
 
-use super::ok_typed;
+use super::ok;
 use crate::auth::Authenticated;
 use crate::error::ApiError;
 
@@ -22,7 +22,7 @@ struct Me<'a> {
 /// UTC (DRF's `DateTimeField` style) or `null`.
 pub async fn me(auth: Authenticated) -> Result<Response, ApiError> {
     let user = &auth.user;
-    Ok(ok_typed(&Me {
+    Ok(ok(&Me {
         id: user.id,
         username: &user.username,
         email: &user.email,

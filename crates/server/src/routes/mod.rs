@@ -9,9 +9,9 @@ pub mod refresh;
 pub mod token;
 pub mod verify;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse as _, Response};
-use serde_json::{Map, Value, json};
+use axum::http::StatusCode;
+use axum::response::Response;
+use serde_json::{Map, json};
 
 use crate::error::{ApiError, FieldErrors, json_response};
 use crate::input::{Input, char_field};
@@ -31,26 +31,9 @@ pub(crate) fn allow_for(route: &str) -> &'static str {
     }
 }
 
-/// 200 with a compact JSON body.
-pub(crate) fn ok(body: &Value) -> Response {
+/// 200 with a compact JSON body: a `Value`, or a typed body on hot paths (no `Value` tree).
+pub(crate) fn ok<T: serde::Serialize + ?Sized>(body: &T) -> Response {
     json_response(StatusCode::OK, body)
-}
-
-/// 200 with a compact JSON body serialized from a typed value (hot paths: no `Value` tree).
-pub(crate) fn ok_typed<T: serde::Serialize>(body: &T) -> Response {
-    match serde_json::to_vec(body) {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            bytes,
-        )
-            .into_response(),
-        // Serializing plain structs cannot fail; answer as the `Value` path would.
-        Err(_) => ok(&Value::Object(Map::new())),
-    }
 }
 
 /// Reads DRF `CharField`s in declaration order; all errors are reported together.
