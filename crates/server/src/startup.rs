@@ -9,12 +9,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{Method, StatusCode};
-use axum::middleware;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{MethodRouter, get, post};
 use axum::serve::ListenerExt as _;
 use tokio::net::TcpListener;
-use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -22,6 +20,7 @@ use crate::error::{ApiError, json_response};
 use crate::keys::{KeyError, Keys};
 use crate::listener::Incoming;
 use crate::metrics::MetricsServer;
+use crate::observe::Observe;
 use crate::password::{PasswordError, Passwords};
 use crate::routes::{self, GET_ALLOW, TOKEN_ALLOW};
 use crate::shutdown::{self, Draining, Signals};
@@ -233,7 +232,9 @@ impl Application {
             let _ = stopped_tx.send(());
         };
         // The peer address reaches handlers as `ConnectInfo<SocketAddr>` (TLS or not).
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            SocketAddr,
+        >(router(state.clone()));
         // `tap_io` does nothing to the connections; it is there because axum implements
         // `Connected<…> for SocketAddr` for its `TapIo` wrapper (any listener whose address is a
         // SocketAddr), not for our TLS-or-TCP listener itself.
@@ -295,8 +296,8 @@ async fn prune_loop(state: AppState) {
     }
 }
 
-/// The routes, testable without a socket.
-pub fn router(state: AppState) -> Router {
+/// The routes (every path of [`routes::PATHS`]), inside the per-request observation.
+pub fn router(state: AppState) -> Observe<Router> {
     let token_view = |handler: MethodRouter<AppState>| with_allow(handler, TOKEN_ALLOW);
     let mut app = Router::new();
     app = both(
@@ -349,14 +350,11 @@ pub fn router(state: AppState) -> Router {
             .first()
             .map_or("Bearer", String::as_str),
     );
-    app.fallback(|| async { ApiError::NotFound })
-        .layer(CatchPanicLayer::custom(panic_response))
-        // Outermost: the request id spans everything, and a panic's 500 is still logged.
-        .layer(middleware::from_fn_with_state(
-            challenge,
-            crate::observe::observe,
-        ))
-        .with_state(state)
+    Observe::new(
+        app.fallback(|| async { ApiError::NotFound })
+            .with_state(state),
+        challenge,
+    )
 }
 
 /// Registers `path` and `path` without its trailing slash (clients hard-code both; Django would
@@ -383,9 +381,4 @@ fn with_allow(
 
 async fn options_get() -> Response {
     json_response(StatusCode::OK, &serde_json::json!({}))
-}
-
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a request handler panicked");
-    ApiError::Internal("handler panicked".into()).into_response()
 }

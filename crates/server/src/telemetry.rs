@@ -6,10 +6,13 @@ use std::fmt;
 use std::io::IsTerminal as _;
 
 use tracing::field::{Field, Visit};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::field::RecordFields;
+use tracing_subscriber::filter::{EnvFilter, Targets};
 use tracing_subscriber::fmt::FormattedFields;
 use tracing_subscriber::fmt::format::{FormatFields, Writer};
+use tracing_subscriber::layer::{Layer, SubscriberExt as _};
+use tracing_subscriber::registry::Registry;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::config::LogFormat;
 
@@ -25,28 +28,53 @@ pub fn init(filter: &str) {
 /// `request`: request id, method, route);
 /// `auto` is `pretty` when stderr is a terminal and `json` otherwise (journald, files).
 pub fn init_with_format(filter: &str, format: LogFormat) {
-    let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let terminal = std::io::stderr().is_terminal();
     let json = match format {
         LogFormat::Json => true,
         LogFormat::Auto => !terminal,
         _ => false,
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let _ = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(false)
-            .with_span_list(true)
-            .fmt_fields(CompactJsonFields)
-            .try_init()
+    let output = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let output: Box<dyn Layer<Registry> + Send + Sync> = if json {
+        Box::new(
+            output
+                .json()
+                .flatten_event(true)
+                .with_current_span(false)
+                .with_span_list(true)
+                .fmt_fields(CompactJsonFields),
+        )
     } else {
         // Colour only on a terminal: log files and journald get plain text.
-        builder.with_ansi(terminal).try_init()
+        Box::new(output.with_ansi(terminal))
     };
+    let (targets, dynamic) = parse_filter(filter);
+    let _ = tracing_subscriber::registry()
+        .with(output)
+        .with(targets)
+        .with(dynamic)
+        .try_init();
+}
+
+/// The filter in one of two forms. Directives by target and level only (`info`,
+/// `info,access=off`, `tessera_server=debug`) become a static [`Targets`] filter, decided per
+/// callsite. Directives that name spans or fields (`[request]=debug`, `[{route}]=trace`) need
+/// [`EnvFilter`], which also tracks every span as it is created, entered, left and closed: on
+/// shared maps behind locks, several per request, whether or not any directive names a span.
+/// An invalid filter is `info`.
+fn parse_filter(filter: &str) -> (Option<Targets>, Option<EnvFilter>) {
+    if !filter.contains(['[', '{'])
+        && let Ok(targets) = filter.parse::<Targets>()
+    {
+        return (Some(targets), None);
+    }
+    match EnvFilter::try_new(filter) {
+        Ok(dynamic) => (None, Some(dynamic)),
+        Err(_) => (
+            Some(Targets::new().with_default(tracing::Level::INFO)),
+            None,
+        ),
+    }
 }
 
 /// Span fields as one compact JSON object, written directly.
@@ -193,6 +221,35 @@ fn write_json_str(out: &mut dyn fmt::Write, s: &str) -> fmt::Result {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filters_by_target_and_level_are_static() {
+        for plain in [
+            "info",
+            "info,access=off",
+            "tessera_server=debug,audit=info",
+            "warn",
+        ] {
+            let (targets, dynamic) = parse_filter(plain);
+            assert!(targets.is_some() && dynamic.is_none(), "{plain}");
+        }
+        let (targets, _) = parse_filter("info,access=off");
+        let targets = targets.unwrap();
+        assert!(targets.would_enable("tessera_server::routes", &tracing::Level::INFO));
+        assert!(!targets.would_enable("tessera_server::routes", &tracing::Level::DEBUG));
+        assert!(!targets.would_enable("access", &tracing::Level::INFO));
+        assert!(targets.would_enable("audit", &tracing::Level::INFO));
+        for spans in ["[request]=debug", "info,[request{route=/api/me/}]=trace"] {
+            let (targets, dynamic) = parse_filter(spans);
+            assert!(targets.is_none() && dynamic.is_some(), "{spans}");
+        }
+        // Not a filter at all: `info`.
+        let (targets, dynamic) = parse_filter("info,=[=");
+        assert!(dynamic.is_none());
+        let targets = targets.unwrap();
+        assert!(targets.would_enable("anything", &tracing::Level::INFO));
+        assert!(!targets.would_enable("anything", &tracing::Level::DEBUG));
+    }
 
     #[test]
     fn strings_are_valid_json() {

@@ -21,6 +21,33 @@ pub const TOKEN_ALLOW: &str = "POST, OPTIONS";
 /// `Allow` of the authenticated GET endpoints.
 pub const GET_ALLOW: &str = "GET, HEAD, OPTIONS";
 
+/// Every path the router serves: the token views and `/api/me/` with and without their trailing
+/// slash (`startup::router`), and the discovery and health routes. All are static, so a
+/// request's route is known from its path before routing (`observe.rs` names it in logs and
+/// metrics, and sets `Allow` from it).
+pub const PATHS: [&str; 15] = [
+    "/api/token/",
+    "/api/token",
+    "/api/token/refresh/",
+    "/api/token/refresh",
+    "/api/token/verify/",
+    "/api/token/verify",
+    "/api/token/blacklist/",
+    "/api/token/blacklist",
+    "/api/token/logout-all/",
+    "/api/token/logout-all",
+    "/api/me/",
+    "/api/me",
+    "/.well-known/jwks.json",
+    "/healthz",
+    "/readyz",
+];
+
+/// The route of a request path: the entry of [`PATHS`] it equals, if any.
+pub fn route(path: &str) -> Option<&'static str> {
+    PATHS.into_iter().find(|p| *p == path)
+}
+
 /// The `Allow` header of every response of a matched route (DRF sends it on all of them): the
 /// token views take POST, every other route GET.
 pub(crate) fn allow_for(route: &str) -> &'static str {

@@ -301,6 +301,31 @@ async fn unknown_paths_are_json_404() {
     .await;
 }
 
+/// `observe` names a request's route from `routes::PATHS`, before routing: every path there must
+/// be routed (an `Allow` header, not 404), and a path the router does not serve has neither.
+#[tokio::test]
+async fn every_listed_path_is_routed_and_no_other() {
+    let app = spawn_app().await;
+    for path in tessera_server::routes::PATHS {
+        let r = app.request(Method::OPTIONS, path).await;
+        assert_ne!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        let allow = r.headers()["allow"].to_str().unwrap();
+        let expected = if path.starts_with("/api/token") {
+            "POST, OPTIONS"
+        } else {
+            "GET, HEAD, OPTIONS"
+        };
+        assert_eq!(allow, expected, "{path}");
+        assert!(r.headers().contains_key("x-request-id"), "{path}");
+    }
+    for path in ["/api/me//", "/api/token/verify/x", "/healthz/", "/API/me/", "/"] {
+        let r = app.request(Method::GET, path).await;
+        assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(!r.headers().contains_key("allow"), "{path}");
+        assert!(r.headers().contains_key("x-request-id"), "{path}");
+    }
+}
+
 #[tokio::test]
 async fn paths_answer_without_the_trailing_slash() {
     let app = spawn_app().await;
