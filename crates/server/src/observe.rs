@@ -43,11 +43,16 @@ pub struct Challenge(HeaderValue);
 
 impl Challenge {
     /// `<scheme> realm="api"` for the first accepted `Authorization` scheme.
+    ///
+    /// Every request's future carries a clone: static values for the usual schemes, so that
+    /// clone touches no reference count shared between the runtime's threads.
     pub fn new(scheme: &str) -> Challenge {
-        Challenge(
-            HeaderValue::from_str(&format!("{scheme} realm=\"api\""))
+        Challenge(match scheme {
+            "Bearer" => HeaderValue::from_static("Bearer realm=\"api\""),
+            "JWT" => HeaderValue::from_static("JWT realm=\"api\""),
+            _ => HeaderValue::from_str(&format!("{scheme} realm=\"api\""))
                 .unwrap_or(HeaderValue::from_static("Bearer realm=\"api\"")),
-        )
+        })
     }
 }
 
@@ -80,7 +85,10 @@ where
     }
 
     fn call(&mut self, request: Request) -> ObserveFuture<S::Future> {
-        let start = Instant::now();
+        // The clock only for what reports the latency.
+        let start = (tracing::enabled!(target: "access", tracing::Level::INFO)
+            || crate::metrics::recording())
+        .then(Instant::now);
         let id = request
             .headers()
             .get(&X_REQUEST_ID)
@@ -96,7 +104,8 @@ where
             method = method.as_str(),
             route = route.unwrap_or("unmatched"),
         );
-        let inner = span.in_scope(|| catch_unwind(AssertUnwindSafe(|| self.inner.call(request))));
+        // Routing runs here, synchronously; the handler runs when the future is polled.
+        let inner = catch_unwind(AssertUnwindSafe(|| self.inner.call(request)));
         ObserveFuture {
             inner: inner.ok(),
             span,
@@ -113,7 +122,8 @@ where
 
 /// What the response needs once the inner service has answered.
 struct Done {
-    start: Instant,
+    /// When the request arrived, if its latency is reported.
+    start: Option<Instant>,
     id: HeaderValue,
     method: Method,
     route: Option<&'static str>,
@@ -133,23 +143,21 @@ impl<F: Future<Output = Result<Response, Infallible>> + Unpin> Future for Observ
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let response = {
-            let _entered = this.span.enter();
-            match this.inner.as_mut() {
-                Some(inner) => match catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
-                    Ok(Poll::Pending) => return Poll::Pending,
-                    Ok(Poll::Ready(Ok(response))) => response,
-                    Err(_) => panicked(),
-                },
-                None => panicked(),
-            }
+        // One enter per poll: the handler and the access line run inside the request's span.
+        let _entered = this.span.enter();
+        let response = match this.inner.as_mut() {
+            Some(inner) => match catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(Ok(response))) => response,
+                Err(_) => panicked(),
+            },
+            None => panicked(),
         };
-        // Polled once more after it answered: a caller's bug; answer it without panicking.
-        let Some(done) = this.done.take() else {
-            let error = ApiError::Internal("observe: polled after completion".into());
-            return Poll::Ready(Ok(error.into_response()));
-        };
-        Poll::Ready(Ok(this.span.in_scope(|| done.finish(response))))
+        Poll::Ready(Ok(match this.done.take() {
+            Some(done) => done.finish(response),
+            // Polled again after it answered: a caller's bug; answer without panicking.
+            None => ApiError::Internal("observe: polled after completion".into()).into_response(),
+        }))
     }
 }
 
@@ -161,24 +169,25 @@ fn panicked() -> Response {
 
 impl Done {
     fn finish(self, mut response: Response) -> Response {
-        let elapsed = self.start.elapsed();
         let status = response.status().as_u16();
-        tracing::info!(
-            target: "access",
-            status,
-            latency_ms = elapsed.as_secs_f64() * 1000.0,
-            "request"
-        );
-        let route = self.route.unwrap_or("unmatched");
-        if crate::metrics::recording() {
-            let labels = [
-                ("method", self.method.as_str().to_owned()),
-                ("route", route.to_owned()),
-                ("status", status.to_string()),
-            ];
-            metrics::counter!("tessera_http_requests_total", &labels).increment(1);
-            metrics::histogram!("tessera_http_request_duration_seconds", &labels)
-                .record(elapsed.as_secs_f64());
+        if let Some(start) = self.start {
+            let elapsed = start.elapsed();
+            tracing::info!(
+                target: "access",
+                status,
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "request"
+            );
+            if crate::metrics::recording() {
+                let labels = [
+                    ("method", self.method.as_str().to_owned()),
+                    ("route", self.route.unwrap_or("unmatched").to_owned()),
+                    ("status", status.to_string()),
+                ];
+                metrics::counter!("tessera_http_requests_total", &labels).increment(1);
+                metrics::histogram!("tessera_http_request_duration_seconds", &labels)
+                    .record(elapsed.as_secs_f64());
+            }
         }
         let headers = response.headers_mut();
         if let Some(route) = self.route {
@@ -231,6 +240,36 @@ fn new_id() -> HeaderValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A handler that panics answers a JSON 500 with the headers of every answer, instead of a
+    /// dropped connection; the next request is served as usual.
+    #[tokio::test]
+    async fn a_panicking_handler_is_a_500() {
+        use axum::routing::get;
+        async fn buggy() -> &'static str {
+            panic!("handler bug")
+        }
+        let router = axum::Router::new()
+            .route("/api/me/", get(buggy))
+            .route("/healthz", get(|| async { "ok" }));
+        let mut service = Observe::new(router, Challenge::new("Bearer"));
+        let get = |path: &str| {
+            Request::builder()
+                .uri(path)
+                .header(&X_REQUEST_ID, "req-1")
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let Ok(response) = service.call(get("/api/me/")).await;
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(response.headers()[header::ALLOW], "GET, HEAD, OPTIONS");
+        assert_eq!(response.headers()[&X_REQUEST_ID], "req-1");
+        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert!(body["detail"].is_string(), "{body}");
+        let Ok(response) = service.call(get("/healthz")).await;
+        assert_eq!(response.status(), StatusCode::OK);
+    }
 
     #[test]
     fn request_ids_are_checked_and_unique() {

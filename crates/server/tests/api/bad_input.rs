@@ -318,7 +318,13 @@ async fn every_listed_path_is_routed_and_no_other() {
         assert_eq!(allow, expected, "{path}");
         assert!(r.headers().contains_key("x-request-id"), "{path}");
     }
-    for path in ["/api/me//", "/api/token/verify/x", "/healthz/", "/API/me/", "/"] {
+    for path in [
+        "/api/me//",
+        "/api/token/verify/x",
+        "/healthz/",
+        "/API/me/",
+        "/",
+    ] {
         let r = app.request(Method::GET, path).await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND, "{path}");
         assert!(!r.headers().contains_key("allow"), "{path}");
