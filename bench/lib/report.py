@@ -38,6 +38,10 @@ SCENARIOS = [
     ("verify-scale", "POST /api/token/verify/, 100k users / 100k sessions"),
     ("refresh-scale", "POST /api/token/refresh/, 100k users / 100k sessions"),
 ]
+# The `budget` scenario: the ceiling's `me` with a fixed busy-wait per request (HELLO_WORK_NS).
+WORK_US = [1, 2, 3, 4]
+SCENARIOS += [(f"me-work{us}", f"GET /api/me/, ceiling + {us} µs of work per request")
+              for us in WORK_US]
 BEGIN, END = "<!-- generated:begin -->", "<!-- generated:end -->"
 
 
@@ -136,6 +140,15 @@ def main():
             "tessera/ceiling": ratio(t, get("hello", name)),
             "tessera/simplejwt": ratio(t, get("django", name)),
         }
+
+    base = get("hello", "me")
+    for us in WORK_US:
+        rps = get("hello", f"me-work{us}")
+        if rps and base:
+            results.setdefault("budget", []).append({
+                "work_us": us, "rps": round(rps), "of_ceiling": ratio(rps, base),
+                "server_cpu_us_per_request": get("hello", f"me-work{us}",
+                                                 "server_cpu_us_per_request")})
 
     cores = machine.get("cores") or os.cpu_count()
     targets = results["targets"]
@@ -246,6 +259,17 @@ def write_markdown(results, path):
             continue
         lines.append(f"| {title} | {fmt(r.get('tessera/ceiling'), '.2f')} | "
                      f"{fmt(r.get('tessera/simplejwt'), '.1f')} |")
+    if results.get("budget"):
+        lines += ["", "### What a per-request cost does to throughput here (`budget`)", "",
+                  "The ceiling's `GET /api/me/` with a busy-wait of a fixed length before each "
+                  "answer (`HELLO_WORK_NS`), against the ceiling itself: the requests/s a server "
+                  "on this stack keeps with that much work per request, with the load generator "
+                  "on the same cores.", "",
+                  "| added work per request | req/s | × ceiling | CPU µs/req |",
+                  "|---:|---:|---:|---:|"]
+        for b in results["budget"]:
+            lines.append(f"| {b['work_us']} µs | {b['rps']:,} | {fmt(b['of_ceiling'], '.2f')} | "
+                         f"{fmt(b['server_cpu_us_per_request'], '.1f')} |")
     lines += ["", "### Readiness (exec to first 200 from /readyz, existing data dir)", "",
               "| server | median ms | max ms | runs ms |", "|---|---:|---:|---|"]
     for server in SERVERS:

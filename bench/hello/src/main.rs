@@ -4,6 +4,10 @@
 //! stack as `tessera serve` (axum 0.8, tokio's multi-threaded runtime with one worker per core).
 //! Whatever Tessera reaches beyond this is its own cost: token parsing, signature checks, the
 //! user lookup. Listens on `HELLO_LISTEN` (default `127.0.0.1:8100`); loopback only.
+//!
+//! `HELLO_WORK_NS=N` makes `GET /api/me/` busy-wait N nanoseconds before answering: the ceiling
+//! with a known amount of CPU work per request, to measure what a given per-request cost does
+//! to throughput on this machine (`bench/RESULTS.md`). Unset, it answers at once.
 
 use axum::{
     Router,
@@ -17,7 +21,25 @@ use axum::{
 /// same size.
 const ME_BODY: &str = r#"{"id":"1","username":"bench0001","email":"bench0001@example.com","is_staff":false,"is_superuser":false,"last_login":"2026-12-04T15:00:00Z"}"#;
 
+/// `HELLO_WORK_NS`, read once.
+fn work_ns() -> u128 {
+    static WORK: std::sync::OnceLock<u128> = std::sync::OnceLock::new();
+    *WORK.get_or_init(|| {
+        std::env::var("HELLO_WORK_NS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    })
+}
+
 async fn me() -> impl IntoResponse {
+    let work = work_ns();
+    if work > 0 {
+        let start = std::time::Instant::now();
+        while start.elapsed().as_nanos() < work {
+            std::hint::spin_loop();
+        }
+    }
     ([(header::CONTENT_TYPE, "application/json")], ME_BODY)
 }
 
