@@ -132,7 +132,7 @@ where
         // key, `{"alg":…[,"kid":…],"typ":"JWT"}`; parsing it would give exactly this.
         Some(key) => Header {
             alg: key.algorithm(),
-            typ: Some("JWT".to_owned()),
+            typ: Some(std::borrow::Cow::Borrowed("JWT")),
             kid: key.kid().map(str::to_owned),
             cty: None,
         },

@@ -264,7 +264,9 @@ mod tests {
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert_eq!(response.headers()[header::ALLOW], "GET, HEAD, OPTIONS");
         assert_eq!(response.headers()[&X_REQUEST_ID], "req-1");
-        let body = axum::body::to_bytes(response.into_body(), 1024).await.unwrap();
+        let body = axum::body::to_bytes(response.into_body(), 1024)
+            .await
+            .unwrap();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert!(body["detail"].is_string(), "{body}");
         let Ok(response) = service.call(get("/healthz")).await;

@@ -15,7 +15,8 @@ struct Me<'a> {
     email: &'a str,
     is_staff: bool,
     is_superuser: bool,
-    last_login: Option<String>,
+    #[serde(serialize_with = "rfc3339")]
+    last_login: Option<i64>,
 }
 
 /// `{"id","username","email","is_staff","is_superuser","last_login"}`; `last_login` is RFC 3339
@@ -28,12 +29,18 @@ pub async fn me(auth: Authenticated) -> Result<Response, ApiError> {
         email: &user.email,
         is_staff: user.is_staff,
         is_superuser: user.is_superuser,
-        last_login: user.last_login.map(rfc3339),
+        last_login: user.last_login,
     }))
 }
 
-fn rfc3339(secs: i64) -> String {
-    let t =
-        std::time::UNIX_EPOCH + std::time::Duration::from_secs(u64::try_from(secs).unwrap_or(0));
-    humantime::format_rfc3339_seconds(t).to_string()
+/// Unix seconds as RFC 3339 UTC, written straight into the body (no intermediate `String`).
+fn rfc3339<S: serde::Serializer>(secs: &Option<i64>, serializer: S) -> Result<S::Ok, S::Error> {
+    match *secs {
+        Some(secs) => {
+            let secs = u64::try_from(secs).unwrap_or(0);
+            let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs);
+            serializer.collect_str(&humantime::format_rfc3339_seconds(t))
+        }
+        None => serializer.serialize_none(),
+    }
 }

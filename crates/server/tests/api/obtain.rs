@@ -48,6 +48,10 @@ async fn success_returns_refresh_then_access_with_simplejwt_claims() {
 #[tokio::test]
 async fn login_works_end_to_end_with_me() {
     let app = spawn_app().await;
+    // Before any login: `last_login` is null (a token made with the server's key).
+    let before = app.craft("access", &json!(app.user.id), 60);
+    let body: Value = app.me(&before).await.json().await.unwrap();
+    assert_eq!(body["last_login"], Value::Null, "{body}");
     let pair = app.login_ok().await;
     let r = app.me(&pair.access).await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -57,7 +61,11 @@ async fn login_works_end_to_end_with_me() {
     assert_eq!(body["email"], TEST_EMAIL);
     assert_eq!(body["is_staff"], false);
     assert_eq!(body["is_superuser"], false);
-    assert!(body["last_login"].as_str().unwrap().ends_with('Z'));
+    // RFC 3339 UTC to the second, of the login's time.
+    let login_time = std::time::UNIX_EPOCH + std::time::Duration::from_secs(app.now() as u64);
+    let expected = humantime::format_rfc3339_seconds(login_time).to_string();
+    assert_eq!(body["last_login"], expected.as_str(), "{body}");
+    assert!(expected.ends_with('Z'));
 }
 
 const NO_ACCOUNT: &str = r#"{"detail":"No active account found with the given credentials"}"#;
