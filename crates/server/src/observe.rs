@@ -12,7 +12,7 @@
 //!
 //! [`Observe`] wraps the whole router once, as a plain service. Written as `Router::layer`
 //! middleware (`axum::middleware::from_fn` and `tower_http`'s `CatchPanicLayer`) the same work
-//! cost a quarter of the `/api/me/` throughput: each layer is applied to every route and
+//! cost about a tenth of the `/api/me/` throughput: each layer is applied to every route and
 //! re-boxes and clones that route's service per request (`bench/RESULTS.md`).
 //!
 //! [`routes::PATHS`]: crate::routes::PATHS
