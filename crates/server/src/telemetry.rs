@@ -2,6 +2,7 @@
 //! logout-all, user changes), one line per request uses the target `access` (`observe.rs`);
 //! secrets are never fields of any event.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io::IsTerminal as _;
 
@@ -86,14 +87,36 @@ fn parse_filter(filter: &str) -> (Option<Targets>, Option<EnvFilter>) {
 struct CompactJsonFields;
 
 impl<'writer> FormatFields<'writer> for CompactJsonFields {
+    /// `tracing_subscriber` hands an empty `String` for every new span; written piece by piece
+    /// it would be regrown several times per request. The object is written into this thread's
+    /// scratch buffer instead and copied once, at its final size.
     fn format_fields<R: RecordFields>(
         &self,
         mut writer: Writer<'writer>,
         fields: R,
     ) -> fmt::Result {
-        let mut visitor = JsonObject::new(&mut writer);
-        fields.record(&mut visitor);
-        visitor.finish()
+        thread_local! {
+            static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
+        }
+        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+            Ok(mut text) => {
+                text.clear();
+                let mut visitor = JsonObject::new(&mut *text);
+                fields.record(&mut visitor);
+                let result = visitor.finish().and_then(|()| writer.write_str(&text));
+                // A rare huge field must not stay allocated with the thread.
+                if text.capacity() > 4096 {
+                    *text = String::new();
+                }
+                result
+            }
+            // Re-entered (a field's `Debug` logged something): write directly.
+            Err(_) => {
+                let mut visitor = JsonObject::new(&mut writer);
+                fields.record(&mut visitor);
+                visitor.finish()
+            }
+        })
     }
 
     /// Fields recorded later (`Span::record`) go into the same object; a field recorded twice
