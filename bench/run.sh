@@ -346,6 +346,15 @@ fi
 export ROOT
 machine_info
 
+# A leftover server on one of the suite's ports would answer in place of the one started here
+# (which then fails to bind), and its figures would be reported as that server's: refuse.
+for addr in "$HELLO_ADDR" "$DJANGO_ADDR" "$TESSERA_ADDR"; do
+    if (exec 3<>"/dev/tcp/${addr%:*}/${addr##*:}") 2>/dev/null; then
+        log "something already listens on $addr (a server left from an earlier run?); stop it first"
+        exit 1
+    fi
+done
+
 # --- hello: the HTTP ceiling ---------------------------------------------------------------
 
 if has "$SERVERS" hello; then
@@ -369,6 +378,7 @@ if has "$SERVERS" hello; then
                 >> "$WORK/hello.log" 2>&1 &
             SERVER_PID=$!
             wait_ready "$HELLO_ADDR"
+            expect_200 "hello me-work$us" "http://$HELLO_ADDR/api/me/"
             wrk_run hello "me-work$us" "$HELLO_ADDR" get_bearer.lua "$CONCURRENCY" "$THREADS" \
                 "$DURATION" BENCH_TOKENS="$WORK/hello.tokens" BENCH_PATH=/api/me/
             stop_server

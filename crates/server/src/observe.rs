@@ -85,10 +85,7 @@ where
     }
 
     fn call(&mut self, request: Request) -> ObserveFuture<S::Future> {
-        // The clock only for what reports the latency.
-        let start = (tracing::enabled!(target: "access", tracing::Level::INFO)
-            || crate::metrics::recording())
-        .then(Instant::now);
+        let start = Instant::now();
         let id = request
             .headers()
             .get(&X_REQUEST_ID)
@@ -122,8 +119,7 @@ where
 
 /// What the response needs once the inner service has answered.
 struct Done {
-    /// When the request arrived, if its latency is reported.
-    start: Option<Instant>,
+    start: Instant,
     id: HeaderValue,
     method: Method,
     route: Option<&'static str>,
@@ -145,19 +141,36 @@ impl<F: Future<Output = Result<Response, Infallible>> + Unpin> Future for Observ
         let this = &mut *self;
         // One enter per poll: the handler and the access line run inside the request's span.
         let _entered = this.span.enter();
+        let Some(done) = this.done.take() else {
+            // Polled again after it answered: a caller's bug. Answer without polling the
+            // finished handler again.
+            let error = ApiError::Internal("observe: polled after completion".into());
+            return Poll::Ready(Ok(error.into_response()));
+        };
         let response = match this.inner.as_mut() {
             Some(inner) => match catch_unwind(AssertUnwindSafe(|| Pin::new(inner).poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Pending) => {
+                    this.done = Some(done);
+                    return Poll::Pending;
+                }
                 Ok(Poll::Ready(Ok(response))) => response,
                 Err(_) => panicked(),
             },
             None => panicked(),
         };
-        Poll::Ready(Ok(match this.done.take() {
-            Some(done) => done.finish(response),
-            // Polled again after it answered: a caller's bug; answer without panicking.
-            None => ApiError::Internal("observe: polled after completion".into()).into_response(),
-        }))
+        this.inner = None;
+        Poll::Ready(Ok(done.finish(response)))
+    }
+}
+
+/// A request cancelled mid-flight (the client went away) drops its handler inside the request's
+/// span, so whatever that logs still carries the request id.
+impl<F> Drop for ObserveFuture<F> {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            let _entered = self.span.enter();
+            self.inner = None;
+        }
     }
 }
 
@@ -169,25 +182,23 @@ fn panicked() -> Response {
 
 impl Done {
     fn finish(self, mut response: Response) -> Response {
+        let elapsed = self.start.elapsed();
         let status = response.status().as_u16();
-        if let Some(start) = self.start {
-            let elapsed = start.elapsed();
-            tracing::info!(
-                target: "access",
-                status,
-                latency_ms = elapsed.as_secs_f64() * 1000.0,
-                "request"
-            );
-            if crate::metrics::recording() {
-                let labels = [
-                    ("method", self.method.as_str().to_owned()),
-                    ("route", self.route.unwrap_or("unmatched").to_owned()),
-                    ("status", status.to_string()),
-                ];
-                metrics::counter!("tessera_http_requests_total", &labels).increment(1);
-                metrics::histogram!("tessera_http_request_duration_seconds", &labels)
-                    .record(elapsed.as_secs_f64());
-            }
+        tracing::info!(
+            target: "access",
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
+            "request"
+        );
+        if crate::metrics::recording() {
+            let labels = [
+                ("method", self.method.as_str().to_owned()),
+                ("route", self.route.unwrap_or("unmatched").to_owned()),
+                ("status", status.to_string()),
+            ];
+            metrics::counter!("tessera_http_requests_total", &labels).increment(1);
+            metrics::histogram!("tessera_http_request_duration_seconds", &labels)
+                .record(elapsed.as_secs_f64());
         }
         let headers = response.headers_mut();
         if let Some(route) = self.route {
@@ -269,8 +280,12 @@ mod tests {
             .unwrap();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert!(body["detail"].is_string(), "{body}");
-        let Ok(response) = service.call(get("/healthz")).await;
+        let mut future = service.call(get("/healthz"));
+        let Ok(response) = std::future::poll_fn(|cx| Pin::new(&mut future).poll(cx)).await;
         assert_eq!(response.status(), StatusCode::OK);
+        // Polled again after answering: a 500, not a panic of the finished handler.
+        let Ok(again) = std::future::poll_fn(|cx| Pin::new(&mut future).poll(cx)).await;
+        assert_eq!(again.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 
     #[test]

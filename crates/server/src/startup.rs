@@ -299,50 +299,64 @@ async fn prune_loop(state: AppState) {
 /// The routes (every path of [`routes::PATHS`]), inside the per-request observation.
 pub fn router(state: AppState) -> Observe<Router> {
     let token_view = |handler: MethodRouter<AppState>| with_allow(handler, TOKEN_ALLOW);
-    let mut app = Router::new();
-    app = both(
-        app,
-        "/api/token/",
-        token_view(post(routes::token::obtain).options(routes::token::options)),
-    );
-    app = both(
-        app,
-        "/api/token/refresh/",
-        token_view(post(routes::refresh::refresh).options(routes::refresh::options)),
-    );
-    app = both(
-        app,
-        "/api/token/verify/",
-        token_view(post(routes::verify::verify).options(routes::verify::options)),
-    );
-    app = both(
-        app,
-        "/api/token/blacklist/",
-        token_view(post(routes::blacklist::blacklist).options(routes::blacklist::options)),
-    );
-    app = both(
-        app,
-        "/api/token/logout-all/",
-        token_view(post(routes::logout_all::logout_all).options(routes::logout_all::options)),
-    );
-    app = both(
-        app,
-        "/api/me/",
-        with_allow(get(routes::me::me).options(options_get), GET_ALLOW),
-    );
-    app = app
-        .route(
+    let get_view = |handler: MethodRouter<AppState>| with_allow(handler, GET_ALLOW);
+    // `true`: also served without the trailing slash (clients hard-code both; Django would
+    // answer the slashless POST with a 301 that clients re-send as GET).
+    let table = [
+        (
+            "/api/token/",
+            true,
+            token_view(post(routes::token::obtain).options(routes::token::options)),
+        ),
+        (
+            "/api/token/refresh/",
+            true,
+            token_view(post(routes::refresh::refresh).options(routes::refresh::options)),
+        ),
+        (
+            "/api/token/verify/",
+            true,
+            token_view(post(routes::verify::verify).options(routes::verify::options)),
+        ),
+        (
+            "/api/token/blacklist/",
+            true,
+            token_view(post(routes::blacklist::blacklist).options(routes::blacklist::options)),
+        ),
+        (
+            "/api/token/logout-all/",
+            true,
+            token_view(post(routes::logout_all::logout_all).options(routes::logout_all::options)),
+        ),
+        (
+            "/api/me/",
+            true,
+            get_view(get(routes::me::me).options(options_get)),
+        ),
+        (
             "/.well-known/jwks.json",
-            with_allow(get(routes::jwks::jwks).options(options_get), GET_ALLOW),
-        )
-        .route(
-            "/healthz",
-            with_allow(get(routes::health::healthz), GET_ALLOW),
-        )
-        .route(
-            "/readyz",
-            with_allow(get(routes::health::readyz), GET_ALLOW),
-        );
+            false,
+            get_view(get(routes::jwks::jwks).options(options_get)),
+        ),
+        ("/healthz", false, get_view(get(routes::health::healthz))),
+        ("/readyz", false, get_view(get(routes::health::readyz))),
+    ];
+    let mut app = Router::new();
+    let mut served = Vec::with_capacity(routes::PATHS.len());
+    for (path, slashless, method_router) in table {
+        if slashless {
+            let trimmed = path.trim_end_matches('/');
+            app = app.route(trimmed, method_router.clone());
+            served.push(trimmed);
+        }
+        app = app.route(path, method_router);
+        served.push(path);
+    }
+    // `observe` names a request's route from `routes::PATHS`, before routing.
+    debug_assert!(
+        served.len() == routes::PATHS.len() && served.iter().all(|p| routes::PATHS.contains(p)),
+        "routes::PATHS must list exactly the routed paths: {served:?}"
+    );
     let challenge = crate::observe::Challenge::new(
         state
             .settings
@@ -355,18 +369,6 @@ pub fn router(state: AppState) -> Observe<Router> {
             .with_state(state),
         challenge,
     )
-}
-
-/// Registers `path` and `path` without its trailing slash (clients hard-code both; Django would
-/// answer the slashless POST with a 301 that clients re-send as GET).
-fn both(
-    router: Router<AppState>,
-    path: &'static str,
-    method_router: MethodRouter<AppState>,
-) -> Router<AppState> {
-    router
-        .route(path, method_router.clone())
-        .route(path.trim_end_matches('/'), method_router)
 }
 
 /// Adds the DRF-style 405 JSON answer for the methods a route does not take (`Allow` itself is

@@ -62,20 +62,31 @@ pub fn init_with_format(filter: &str, format: LogFormat) {
 /// callsite. Directives that name spans or fields (`[request]=debug`, `[{route}]=trace`) need
 /// [`EnvFilter`], which also tracks every span as it is created, entered, left and closed: on
 /// shared maps behind locks, several per request, whether or not any directive names a span.
+/// `Targets` is used only where it means what `EnvFilter` means: for a filter `EnvFilter`
+/// accepts, whose directives (empty ones dropped, as `EnvFilter` drops them) each name a level.
 /// An invalid filter is `info`.
 fn parse_filter(filter: &str) -> (Option<Targets>, Option<EnvFilter>) {
-    if !filter.contains(['[', '{'])
-        && let Ok(targets) = filter.parse::<Targets>()
+    let Ok(dynamic) = EnvFilter::try_new(filter) else {
+        return (
+            Some(Targets::new().with_default(tracing::Level::INFO)),
+            None,
+        );
+    };
+    let directives: Vec<&str> = filter
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .collect();
+    let plain = |d: &&str| {
+        !d.contains(['[', '{']) && d.split_once('=').is_none_or(|(_, level)| !level.is_empty())
+    };
+    if !directives.is_empty()
+        && directives.iter().all(plain)
+        && let Ok(targets) = directives.join(",").parse::<Targets>()
     {
         return (Some(targets), None);
     }
-    match EnvFilter::try_new(filter) {
-        Ok(dynamic) => (None, Some(dynamic)),
-        Err(_) => (
-            Some(Targets::new().with_default(tracing::Level::INFO)),
-            None,
-        ),
-    }
+    (None, Some(dynamic))
 }
 
 /// Span fields as one compact JSON object, written directly.
@@ -98,25 +109,28 @@ impl<'writer> FormatFields<'writer> for CompactJsonFields {
         thread_local! {
             static SCRATCH: RefCell<String> = const { RefCell::new(String::new()) };
         }
-        SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-            Ok(mut text) => {
-                text.clear();
-                let mut visitor = JsonObject::new(&mut *text);
-                fields.record(&mut visitor);
-                let result = visitor.finish().and_then(|()| writer.write_str(&text));
-                // A rare huge field must not stay allocated with the thread.
-                if text.capacity() > 4096 {
-                    *text = String::new();
-                }
-                result
+        let buffered = SCRATCH.try_with(|scratch| {
+            let mut text = scratch.try_borrow_mut().ok()?;
+            text.clear();
+            let mut visitor = JsonObject::new(&mut *text);
+            fields.record(&mut visitor);
+            let result = visitor.finish().and_then(|()| writer.write_str(&text));
+            // A rare huge field must not stay allocated with the thread.
+            if text.capacity() > 4096 {
+                *text = String::new();
             }
-            // Re-entered (a field's `Debug` logged something): write directly.
-            Err(_) => {
+            Some(result)
+        });
+        match buffered {
+            Ok(Some(result)) => result,
+            // Re-entered (a field's `Debug` logged something), or the thread is exiting: write
+            // directly.
+            _ => {
                 let mut visitor = JsonObject::new(&mut writer);
                 fields.record(&mut visitor);
                 visitor.finish()
             }
-        })
+        }
     }
 
     /// Fields recorded later (`Span::record`) go into the same object; a field recorded twice
@@ -266,6 +280,19 @@ mod tests {
             let (targets, dynamic) = parse_filter(spans);
             assert!(targets.is_none() && dynamic.is_some(), "{spans}");
         }
+        // What `EnvFilter` would make of these, `Targets` would read differently (an empty
+        // directive as "errors only", `access=` as "errors only"): they stay with `EnvFilter`,
+        // or lose their empty directives.
+        let (targets, dynamic) = parse_filter("info,");
+        let targets = targets.expect("static");
+        assert!(dynamic.is_none());
+        assert!(targets.would_enable("audit", &tracing::Level::INFO));
+        let (targets, _) = parse_filter("info,,access=off");
+        let targets = targets.expect("static");
+        assert!(targets.would_enable("audit", &tracing::Level::INFO));
+        assert!(!targets.would_enable("access", &tracing::Level::INFO));
+        let (targets, dynamic) = parse_filter("info,access=");
+        assert!(targets.is_none() && dynamic.is_some());
         // Not a filter at all: `info`.
         let (targets, dynamic) = parse_filter("info,=[=");
         assert!(dynamic.is_none());
