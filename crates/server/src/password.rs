@@ -410,7 +410,7 @@ impl Memory {
 
     fn hold(&mut self) {
         if !self.is_held() {
-            self.blocks = vec![Block::new(); self.block_count];
+            self.blocks = allocate_blocks(self.block_count);
             let now = self
                 .held
                 .fetch_add(Memory::bytes(self.block_count), Ordering::Relaxed)
@@ -445,10 +445,27 @@ impl Memory {
             self.hold();
             argon2.hash_password_into_with_memory(password, salt, out, &mut self.blocks)
         } else {
-            let temporary = vec![Block::new(); needed];
+            let temporary = allocate_blocks(needed);
             argon2.hash_password_into_with_memory(password, salt, out, temporary)
         }
     }
+}
+
+/// glibc's malloc serves a request of at least this many bytes with a mapping of its own, which
+/// `free` unmaps, whatever its dynamic threshold: that threshold rises to the size of each mapped
+/// chunk freed, up to `DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB on 64-bit (mallopt(3)). A 19 MiB
+/// block is mapped the first time, but once it is freed the next one comes from the thread's
+/// arena, and freeing that leaves it resident: the server's RSS stayed at its peak after the
+/// second burst of logins.
+const ALWAYS_MAPPED_BYTES: usize = 32 << 20;
+
+/// `count` zeroed Argon2 blocks in an allocation that goes back to the kernel when dropped. The
+/// capacity beyond `count` is address space only: never written, so never resident.
+fn allocate_blocks(count: usize) -> Vec<Block> {
+    let mut blocks =
+        Vec::with_capacity(count.max(ALWAYS_MAPPED_BYTES / std::mem::size_of::<Block>()));
+    blocks.resize(count, Block::new());
+    blocks
 }
 
 impl Drop for Memory {
