@@ -41,8 +41,12 @@ fn read(path: &Path) -> anyhow::Result<KeyFile> {
                 path.display()
             );
         }
-        let jwk: Jwk = serde_json::from_value(value)
-            .with_context(|| format!("{} is not a JWK", path.display()))?;
+        // The library's strict parser: duplicate members and deep nesting are refused, as in
+        // every JWK the library reads.
+        let text = std::str::from_utf8(&bytes)
+            .with_context(|| format!("{} is not UTF-8", path.display()))?;
+        let jwk =
+            Jwk::from_json(text).with_context(|| format!("{} is not a JWK", path.display()))?;
         Ok(KeyFile::Jwk(Box::new(jwk)))
     } else if bytes.windows(11).any(|w| w == b"-----BEGIN ") {
         Ok(KeyFile::Pem(bytes))

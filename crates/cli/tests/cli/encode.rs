@@ -161,6 +161,12 @@ fn bad_claims_exit_1() {
         ("[1,2]", "must be a JSON object"),
         ("{", "not valid JSON"),
         ("@missing.json", "missing.json"),
+        // Repeated member names, at the top or nested: the library would refuse the token.
+        (r#"{"sub":"a","sub":"b"}"#, r#"duplicate member "sub""#),
+        (
+            r#"{"ctx":{"x":[{"k":1,"k":2}]}}"#,
+            r#"duplicate member "k""#,
+        ),
     ] {
         let run = dir.run(&[
             "token", "encode", "--alg", "HS256", "--secret", secret, "--claims", claims,

@@ -318,6 +318,36 @@ fn jwks_flag_rejects_a_single_jwk_and_key_flag_rejects_a_set() {
     assert!(err.contains("--jwks"), "{err}");
 }
 
+/// `--key` reads a JWK as strictly as the library does: with `x` given twice, taking the last
+/// (the real key) would verify, so refusing the file is what shows the strict parser is used.
+#[test]
+fn key_flag_refuses_a_jwk_with_a_repeated_member() {
+    let dir = Dir::new();
+    dir.generate("EdDSA");
+    let claims = format!(r#"{{"sub":"s","exp":{}}}"#, future());
+    let token = dir.encode(&[
+        "--alg",
+        "EdDSA",
+        "--key",
+        "eddsa-private.pem",
+        "--claims",
+        &claims,
+    ]);
+    assert_eq!(
+        verify(&dir, &token, &["--key", "eddsa-public.jwk.json"]).line(),
+        claims
+    );
+    let jwk = dir.read("eddsa-public.jwk.json");
+    let doubled = jwk.replacen(
+        '{',
+        r#"{"x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","#,
+        1,
+    );
+    let file = dir.write("doubled.jwk.json", &doubled);
+    let err = verify(&dir, &token, &["--key", &file]).fails(1).to_owned();
+    assert!(err.contains("not a JWK"), "{err}");
+}
+
 #[test]
 fn usage_errors_exit_2() {
     let dir = Dir::new();

@@ -576,6 +576,45 @@ fn rsa_1024_keys_are_refused() {
     }
 }
 
+/// The 2048-bit floor holds whatever the key's encoding: DER as well as PEM, and a JWK.
+#[test]
+fn rsa_keys_under_2048_bits_are_refused_in_every_format() {
+    for file in ["rsa1024.pkcs8.pem", "rsa1024.pub.pem"] {
+        let pem = String::from_utf8(data(file)).unwrap();
+        let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let err = Key::from_der(Algorithm::RS256, &der).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::InvalidKey, "{file} as DER");
+    }
+    // Public JWKs whose modulus is odd with its top bit set: 2048 bits are taken, 2047 and 1024
+    // are refused, so the refusal is the size.
+    let jwk = |bits: usize| {
+        let mut n = vec![0xc5u8; bits.div_ceil(8)];
+        if !bits.is_multiple_of(8) {
+            n[0] = 0xff >> (8 - bits % 8);
+        }
+        let last = n.len() - 1;
+        n[last] |= 1;
+        tessera_jwt::Jwk::from_json(
+            &json!({"kty": "RSA", "n": URL_SAFE_NO_PAD.encode(&n), "e": "AQAB"}).to_string(),
+        )
+        .unwrap()
+    };
+    Key::from_jwk_with_alg(&jwk(2048), Algorithm::RS256).unwrap();
+    for bits in [2047, 1024] {
+        for alg in [Algorithm::RS256, Algorithm::PS256] {
+            let err = Key::from_jwk_with_alg(&jwk(bits), alg).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                &ErrorKind::InvalidKey,
+                "{bits}-bit JWK as {alg}"
+            );
+        }
+    }
+}
+
 #[test]
 fn ec_keys_on_another_curve_than_the_algorithm_are_refused() {
     let cases = [
