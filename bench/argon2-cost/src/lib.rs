@@ -2,8 +2,8 @@
 //!
 //! They are the argon2 crate's defaults, which are OWASP's first recommendation for Argon2id
 //! (m = 19 MiB, t = 2, p = 1) and what tessera-server hashes with unless configured otherwise.
-//! bench/run.sh passes other values through `ARGON2_M_KIB`, `ARGON2_T` and `ARGON2_P` when the
-//! server is configured differently.
+//! `ARGON2_M_KIB`, `ARGON2_T` and `ARGON2_P` in the environment measure other values (for a
+//! server configured differently); bench/run.sh runs it with the defaults, as it runs Tessera.
 
 use argon2::{Algorithm, Argon2, Params, Version};
 
